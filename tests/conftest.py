@@ -1,0 +1,89 @@
+"""Shared fixtures: one user per role, a warehouse staff member with an assigned warehouse."""
+
+import pytest
+from django.test import Client
+
+from opsportal import roles
+from tests import factories
+
+pytest_plugins = ["tests.services"]
+
+
+@pytest.fixture(autouse=True)
+def _media_in_tmp(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture
+def warehouse(db):
+    return factories.WarehouseFactory(code="WH-A", name="Springfield")
+
+
+@pytest.fixture
+def other_warehouse(db):
+    return factories.WarehouseFactory(code="WH-B", name="Shelbyville")
+
+
+@pytest.fixture
+def manager(db):
+    return factories.user_with_role(roles.OPERATIONS_MANAGER, username="manager")
+
+
+@pytest.fixture
+def warehouse_staff(db, warehouse):
+    user = factories.user_with_role(roles.WAREHOUSE_STAFF, username="picker")
+    warehouse.staff.add(user)
+    return user
+
+
+@pytest.fixture
+def contract_admin(db):
+    return factories.user_with_role(roles.CONTRACT_ADMIN, username="contracts")
+
+
+@pytest.fixture
+def superuser(db):
+    return factories.user_with_role("superuser", username="root")
+
+
+@pytest.fixture
+def no_role_user(db):
+    return factories.UserFactory(username="nobody")
+
+
+def _client_for(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def manager_client(manager):
+    return _client_for(manager)
+
+
+@pytest.fixture
+def warehouse_client(warehouse_staff):
+    return _client_for(warehouse_staff)
+
+
+@pytest.fixture
+def contracts_client(contract_admin):
+    return _client_for(contract_admin)
+
+
+@pytest.fixture
+def superuser_client(superuser):
+    return _client_for(superuser)
+
+
+@pytest.fixture
+def role_users(manager, warehouse_staff, contract_admin, superuser, no_role_user):
+    """Every kind of signed-in user, by the name the permission matrix uses."""
+    return {
+        "manager": manager,
+        "warehouse": warehouse_staff,
+        "contracts": contract_admin,
+        "superuser": superuser,
+        "norole": no_role_user,
+    }
