@@ -5,11 +5,12 @@ from __future__ import annotations
 from importlib import import_module
 
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
-from rest_framework import serializers
+from rest_framework import serializers, viewsets
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.routers import APIRootView, DefaultRouter
 
 from opsportal import roles
+from opsportal.models import DocumentJob
 
 API_APPS = ("inventory", "vendors", "orders", "quality", "opsportal")
 
@@ -57,8 +58,6 @@ class RedocView(SpectacularRedocView):
 
 class DocumentJobSerializer(serializers.ModelSerializer):
     class Meta:
-        from opsportal.models import DocumentJob
-
         model = DocumentJob
         fields = [
             "id",
@@ -72,3 +71,24 @@ class DocumentJobSerializer(serializers.ModelSerializer):
             "finished_at",
         ]
         read_only_fields = fields
+
+
+class DocumentJobViewSet(viewsets.ReadOnlyModelViewSet):
+    """Background documents: their requester sees them, managers see all."""
+
+    access_roles = roles.ROLES
+    queryset = DocumentJob.objects.all()
+    serializer_class = DocumentJobSerializer
+    filterset_fields = ["kind", "status"]
+    ordering_fields = ["created_at"]
+
+    def get_queryset(self):
+        jobs = super().get_queryset()
+        if getattr(self, "swagger_fake_view", False):
+            return jobs
+        if not roles.has_role(self.request.user, roles.OPERATIONS_MANAGER):
+            jobs = jobs.filter(requested_by=self.request.user)
+        return jobs
+
+
+ROUTES = [("documents", DocumentJobViewSet, "documentjob")]

@@ -150,6 +150,7 @@ AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_VERBOSE = False
 AXES_IPWARE_PROXY_COUNT = env.int("AXES_PROXY_COUNT", default=0)
 
 # --- static / media ---------------------------------------------------------------------------
@@ -234,6 +235,47 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    # Many models have a Status or Kind: name each enum after its model so none collide.
+    "ENUM_NAME_OVERRIDES": {
+    "DocumentJobKindEnum": "opsportal.models.DocumentJob.Kind",
+    "DocumentJobStatusEnum": "opsportal.models.DocumentJob.Status",
+    "ProductUnitEnum": "inventory.models.Product.Unit",
+    "ProductAbcClassEnum": "inventory.models.Product.AbcClass",
+    "StockMovementKindEnum": "inventory.models.StockMovement.Kind",
+    "InventoryCheckStatusEnum": "inventory.models.InventoryCheck.Status",
+    "InventoryCheckKindEnum": "inventory.models.InventoryCheck.Kind",
+    "VendorKindEnum": "vendors.models.Vendor.Kind",
+    "VendorStatusEnum": "vendors.models.Vendor.Status",
+    "VendorContractStatusEnum": "vendors.models.VendorContract.Status",
+    "CarrierServiceSpeedEnum": "vendors.models.CarrierService.Speed",
+    "PurchaseOrderStatusEnum": "vendors.models.PurchaseOrder.Status",
+    "OrderChannelEnum": "orders.models.Order.Channel",
+    "OrderServiceLevelEnum": "orders.models.Order.ServiceLevel",
+    "OrderStatusEnum": "orders.models.Order.Status",
+    "OrderPaymentStatusEnum": "orders.models.Order.PaymentStatus",
+    "OrderHoldKindEnum": "orders.models.Order.HoldKind",
+    "ShipmentStatusEnum": "orders.models.Shipment.Status",
+    "OrderEventKindEnum": "orders.models.OrderEvent.Kind",
+    "CustomerEmailKindEnum": "orders.models.CustomerEmail.Kind",
+    "CustomerEmailStatusEnum": "orders.models.CustomerEmail.Status",
+    "ReturnRequestStatusEnum": "orders.models.ReturnRequest.Status",
+    "ReturnRequestDispositionEnum": "orders.models.ReturnRequest.Disposition",
+    "ReturnRequestRefundStatusEnum": "orders.models.ReturnRequest.RefundStatus",
+    "InspectionPlanTriggerEnum": "quality.models.InspectionPlan.Trigger",
+    "InspectionPlanSamplingEnum": "quality.models.InspectionPlan.Sampling",
+    "InspectionStatusEnum": "quality.models.Inspection.Status",
+    "NonConformanceOriginEnum": "quality.models.NonConformance.Origin",
+    "NonConformanceSeverityEnum": "quality.models.NonConformance.Severity",
+    "NonConformanceDispositionEnum": "quality.models.NonConformance.Disposition",
+    "NonConformanceStatusEnum": "quality.models.NonConformance.Status",
+    "CorrectiveActionKindEnum": "quality.models.CorrectiveAction.Kind",
+    "CorrectiveActionStatusEnum": "quality.models.CorrectiveAction.Status",
+    "ComplianceRequirementStatusEnum": "quality.models.ComplianceRequirement.Status",
+    "SafetyIncidentKindEnum": "quality.models.SafetyIncident.Kind",
+    "SafetyIncidentSeverityEnum": "quality.models.SafetyIncident.Severity",
+    "SOPDocumentAreaEnum": "quality.models.SOPDocument.Area",
+    "SOPVersionStatusEnum": "quality.models.SOPVersion.Status",
+    },
 }
 
 # --- logging ----------------------------------------------------------------------------------
@@ -244,5 +286,8 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        "axes": {"level": "WARNING"},
+    },
 }

@@ -9,6 +9,13 @@ from tests import factories
 pytest_plugins = ["tests.services"]
 
 
+def pytest_configure(config):
+    from django.conf import settings
+
+    # PBKDF2 at its production cost takes ~0.5 s per user; tests create hundreds.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture(autouse=True)
 def _media_in_tmp(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"

@@ -1,0 +1,54 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin
+from simple_history.admin import SimpleHistoryAdmin
+
+from inventory.models import Warehouse
+from opsportal.models import DocumentJob, User
+
+
+class WarehouseAssignmentInline(admin.TabularInline):
+    """Warehouse staff work only in the warehouses assigned here."""
+
+    model = Warehouse.staff.through
+    extra = 0
+    verbose_name = "assigned warehouse"
+    verbose_name_plural = "assigned warehouses (warehouse staff see only these)"
+
+
+@admin.register(User)
+class PortalUserAdmin(UserAdmin, SimpleHistoryAdmin):
+    list_display = ["username", "email", "first_name", "last_name", "role_names", "is_active"]
+    list_filter = ["groups", "is_active", "is_staff", "is_superuser"]
+    inlines = [WarehouseAssignmentInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("groups")
+
+    @admin.display(description="roles")
+    def role_names(self, obj: User) -> str:
+        return ", ".join(sorted(g.name for g in obj.groups.all())) or "—"
+
+
+@admin.register(DocumentJob)
+class DocumentJobAdmin(admin.ModelAdmin):
+    list_display = ["id", "kind", "status", "progress", "total", "requested_by", "created_at"]
+    list_filter = ["kind", "status"]
+    search_fields = ["id", "requested_by__username", "error"]
+    list_select_related = ["requested_by"]
+    date_hierarchy = "created_at"
+    readonly_fields = [
+        "kind",
+        "requested_by",
+        "status",
+        "progress",
+        "total",
+        "params",
+        "file",
+        "error",
+        "created_at",
+        "started_at",
+        "finished_at",
+    ]
+
+    def has_add_permission(self, request) -> bool:
+        return False  # jobs are made by the services that render documents
