@@ -250,7 +250,9 @@ class InventoryCheckLine(models.Model):
     class Meta:
         ordering = ["bin", "product_id"]
         constraints = [
-            models.UniqueConstraint(fields=["inventory_check", "product"], name="checkline_unique_product")
+            models.UniqueConstraint(
+                fields=["inventory_check", "product"], name="checkline_unique_product"
+            )
         ]
 
     def __str__(self) -> str:

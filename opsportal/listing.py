@@ -37,7 +37,9 @@ class _Echo:
         return value
 
 
-def csv_response(filename: str, header: Sequence[str], rows: Iterable[Sequence]) -> StreamingHttpResponse:
+def csv_response(
+    filename: str, header: Sequence[str], rows: Iterable[Sequence]
+) -> StreamingHttpResponse:
     """Stream rows as CSV (UTF-8 with BOM so spreadsheets read accents), formulas neutralised."""
     writer = csv.writer(_Echo())
 

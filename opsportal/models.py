@@ -58,8 +58,10 @@ class DocumentJob(models.Model):
             models.CheckConstraint(
                 condition=~Q(status="done") | ~Q(file=""), name="documentjob_done_has_file"
             ),
-            models.CheckConstraint(condition=Q(progress__lte=models.F("total")) | Q(total=0),
-                                   name="documentjob_progress_lte_total"),
+            models.CheckConstraint(
+                condition=Q(progress__lte=models.F("total")) | Q(total=0),
+                name="documentjob_progress_lte_total",
+            ),
         ]
 
     def __str__(self) -> str:

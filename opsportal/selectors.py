@@ -44,9 +44,15 @@ def work_summary_for(user) -> list[WorkItem]:
             ),
             WorkItem(
                 "Orders at risk",
-                Order.objects.filter(at_risk=True).exclude(
-                    status__in=[Order.Status.DELIVERED, Order.Status.CANCELLED, Order.Status.SHIPPED]
-                ).count(),
+                Order.objects.filter(at_risk=True)
+                .exclude(
+                    status__in=[
+                        Order.Status.DELIVERED,
+                        Order.Status.CANCELLED,
+                        Order.Status.SHIPPED,
+                    ]
+                )
+                .count(),
                 _url("orders:order_list", "at_risk=true"),
             ),
             WorkItem(

@@ -25,4 +25,3 @@ urlpatterns = [
     path("api/redoc/", api.RedocView.as_view(url_name="schema"), name="api-redoc"),
     path("admin/", admin.site.urls),
 ]
-

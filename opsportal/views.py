@@ -70,7 +70,9 @@ def healthz(request: HttpRequest) -> JsonResponse:
         checks["database"] = "fail"
     workers: list[str] = []
     try:
-        client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=1, socket_connect_timeout=1)
+        client = redis.Redis.from_url(
+            settings.REDIS_URL, socket_timeout=1, socket_connect_timeout=1
+        )
         client.ping()
         checks["redis"] = "ok"
         workers = sorted(

@@ -152,7 +152,9 @@ class Carrier(models.Model):
     )
     code = models.CharField(max_length=20, unique=True)
     tracking_url_template = models.CharField(
-        max_length=300, blank=True, help_text="With {tracking_number}, e.g. https://…?n={tracking_number}"
+        max_length=300,
+        blank=True,
+        help_text="With {tracking_number}, e.g. https://…?n={tracking_number}",
     )
     is_active = models.BooleanField(default=True)
 
@@ -257,7 +259,9 @@ class PurchaseOrder(models.Model):
 
 
 class PurchaseOrderLine(models.Model):
-    purchase_order = models.ForeignKey(PurchaseOrder, on_delete=models.CASCADE, related_name="lines")
+    purchase_order = models.ForeignKey(
+        PurchaseOrder, on_delete=models.CASCADE, related_name="lines"
+    )
     product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+")
     quantity = models.PositiveIntegerField()
     unit_price = models.DecimalField(max_digits=12, decimal_places=2)
