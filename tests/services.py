@@ -1,0 +1,421 @@
+"""Real services for integration tests: Redis, an SMTP server on loopback, a Celery worker.
+
+Loaded with `pytest_plugins = ["tests.services"]` in tests/conftest.py. Nothing here skips: a
+service that is not there fails the test that needs it and says why. `make test` starts
+PostgreSQL and Redis (scripts/test-services.sh) and exports DATABASE_URL and REDIS_URL.
+
+Fixtures
+    redis_url      session   the broker URL (settings.REDIS_URL), checked to answer PING
+    smtp_server    session   an aiosmtpd server on 127.0.0.1 that keeps what it receives
+    smtp_settings  function  Django's EMAIL_* pointed at smtp_server; its inbox emptied first
+    celery_worker  function  a real `celery worker` process on the test database (see below)
+
+Marker
+    @pytest.mark.postgres    the test fails (never skips) unless the database is PostgreSQL
+
+A test that uses the worker::
+
+    @pytest.mark.django_db(transaction=True)
+    def test_it_emails_the_customer(celery_worker, smtp_settings):
+        order = ...  # committed, so the worker sees it
+        (received,) = smtp_settings.wait_for(1)
+        assert received.rcpt_tos == ("ada@example.com",)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import email
+import email.policy
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from email.message import EmailMessage
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+import redis
+from aiosmtpd.controller import Controller
+from django.conf import settings as django_settings
+
+WORKER_QUEUES = "default,emails,documents"
+WORKER_READY_TIMEOUT = 60.0
+WORKER_STOP_TIMEOUT = 15.0
+
+# aiosmtpd logs every SMTP command at INFO; a failing test's captured log should show the app's.
+logging.getLogger("mail.log").setLevel(logging.WARNING)
+
+
+# --- markers ----------------------------------------------------------------------------------
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    # Before fixtures: a misplaced test fails at once instead of after the database is built.
+    if item.get_closest_marker("postgres") is None:
+        return
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.fail(
+            f"{item.nodeid} is marked `postgres` but runs on {connection.vendor}. "
+            "Run it with DATABASE_URL=postgres://… (`make test` does).",
+            pytrace=False,
+        )
+
+
+# --- Redis ------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """The Redis the app uses (REDIS_URL); fails if it does not answer."""
+    url = django_settings.REDIS_URL
+    client = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        pytest.fail(
+            f"Redis does not answer at REDIS_URL={url}: {exc}. "
+            "Run the tests with `make test`, which starts one.",
+            pytrace=False,
+        )
+    finally:
+        client.close()
+    return url
+
+
+# --- SMTP -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReceivedEmail:
+    """One message as the SMTP server received it."""
+
+    mail_from: str
+    rcpt_tos: tuple[str, ...]
+    message: EmailMessage
+
+    @property
+    def subject(self) -> str:
+        return str(self.message["Subject"] or "")
+
+    @property
+    def text(self) -> str:
+        """The text/plain body ('' if there is none)."""
+        part = self.message.get_body(preferencelist=("plain",))
+        return part.get_content() if part is not None else ""
+
+    @property
+    def html(self) -> str:
+        """The text/html body ('' if there is none)."""
+        part = self.message.get_body(preferencelist=("html",))
+        return part.get_content() if part is not None else ""
+
+
+class SMTPServer:
+    """An SMTP server on 127.0.0.1 that accepts every message and keeps it in `messages`."""
+
+    def __init__(self) -> None:
+        self.host = "127.0.0.1"
+        self.port = _free_port()
+        self._received: list[ReceivedEmail] = []
+        self._changed = threading.Condition()
+        self._controller = Controller(_RecordingHandler(self), hostname=self.host, port=self.port)
+
+    @property
+    def url(self) -> str:
+        """As EMAIL_URL (django-environ): plain SMTP, no TLS, no login."""
+        return f"smtp://{self.host}:{self.port}"
+
+    @property
+    def messages(self) -> list[ReceivedEmail]:
+        with self._changed:
+            return list(self._received)
+
+    def clear(self) -> None:
+        with self._changed:
+            self._received.clear()
+
+    def wait_for(self, count: int, timeout: float = 15.0) -> list[ReceivedEmail]:
+        """Waits until at least `count` messages arrived; fails the test after `timeout` s."""
+        with self._changed:
+            arrived = self._changed.wait_for(lambda: len(self._received) >= count, timeout)
+            received = list(self._received)
+        if not arrived:
+            subjects = [message.subject for message in received]
+            pytest.fail(
+                f"expected {count} email(s) within {timeout:g}s, got {len(received)}: {subjects}"
+            )
+        return received
+
+    def start(self) -> None:
+        self._controller.start()
+
+    def stop(self) -> None:
+        self._controller.stop()
+
+    def _record(self, received: ReceivedEmail) -> None:
+        with self._changed:
+            self._received.append(received)
+            self._changed.notify_all()
+
+
+class _RecordingHandler:
+    def __init__(self, server: SMTPServer) -> None:
+        self._server = server
+
+    async def handle_DATA(self, server, session, envelope) -> str:
+        raw = envelope.original_content or envelope.content
+        message = email.message_from_bytes(raw, policy=email.policy.default)
+        self._server._record(
+            ReceivedEmail(
+                mail_from=envelope.mail_from,
+                rcpt_tos=tuple(envelope.rcpt_tos),
+                message=message,
+            )
+        )
+        return "250 Message accepted for delivery"
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def smtp_server() -> Iterator[SMTPServer]:
+    """A real SMTP server on 127.0.0.1 and a free port, for the whole session."""
+    server = SMTPServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def smtp_settings(settings, smtp_server: SMTPServer) -> SMTPServer:
+    """Django sends mail over SMTP to `smtp_server`, whose inbox starts empty."""
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = smtp_server.host
+    settings.EMAIL_PORT = smtp_server.port
+    settings.EMAIL_HOST_USER = ""
+    settings.EMAIL_HOST_PASSWORD = ""
+    settings.EMAIL_USE_TLS = False
+    settings.EMAIL_USE_SSL = False
+    settings.EMAIL_TIMEOUT = 5
+    smtp_server.clear()
+    return smtp_server
+
+
+# --- Celery worker ----------------------------------------------------------------------------
+
+
+class CeleryWorker:
+    """A `celery -A opsportal worker` subprocess (prefork, one pool process).
+
+    `proc` is the main process; `pool_pids()` its pool processes (kill one of those to test
+    that a task whose process died is delivered again). `kill()` SIGKILLs the whole worker;
+    `restart()` stops it (gracefully if alive) and starts a new one. Output goes to `log_path`.
+    """
+
+    def __init__(self, *, env: dict[str, str], log_path: Path, cwd: Path) -> None:
+        self.env = env
+        self.log_path = log_path
+        self.cwd = cwd
+        self.name = ""
+        self.proc: subprocess.Popen | None = None
+        self._starts = 0
+
+    def start(self) -> None:
+        from opsportal.celery import app as celery_app
+
+        self._starts += 1
+        self.name = f"pytest-{os.getpid()}-{self._starts}@{socket.gethostname()}"
+        command = [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "opsportal",
+            "worker",
+            "-Q",
+            WORKER_QUEUES,
+            "-c",
+            "1",
+            "--pool",
+            "prefork",
+            "--loglevel",
+            "INFO",
+            "--hostname",
+            self.name,
+            "--without-mingle",
+            "--without-gossip",
+        ]
+        with self.log_path.open("ab") as log:
+            log.write(f"\n--- starting {self.name}\n".encode())
+            log.flush()
+            # Own session, so kill() reaches the pool processes too.
+            self.proc = subprocess.Popen(  # noqa: S603 - fixed arguments
+                command,
+                cwd=self.cwd,
+                env=self.env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        deadline = time.monotonic() + WORKER_READY_TIMEOUT
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                pytest.fail(
+                    f"the Celery worker exited with {self.proc.returncode} while starting:\n"
+                    f"{self.log_tail()}",
+                    pytrace=False,
+                )
+            if celery_app.control.ping(destination=[self.name], timeout=0.5):
+                return
+        self.kill()
+        pytest.fail(
+            f"the Celery worker did not answer a ping within {WORKER_READY_TIMEOUT:g}s:\n"
+            f"{self.log_tail()}",
+            pytrace=False,
+        )
+
+    def is_alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def pool_pids(self) -> list[int]:
+        """PIDs of the worker's pool (child) processes, which run the tasks."""
+        if not self.is_alive():
+            return []
+        children = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == self.proc.pid:
+                children.append(int(stat.parent.name))
+        return children
+
+    def is_idle(self) -> bool:
+        """True when the worker runs no task and holds none (reserved or with an ETA)."""
+        from opsportal.celery import app as celery_app
+
+        inspect = celery_app.control.inspect(destination=[self.name], timeout=2.0)
+        for state in (inspect.active(), inspect.reserved(), inspect.scheduled()):
+            if state is None or state.get(self.name):
+                return False
+        return True
+
+    def stop(self, timeout: float = WORKER_STOP_TIMEOUT) -> None:
+        """Warm shutdown (finish the running task), then SIGKILL after `timeout` seconds."""
+        if not self.is_alive():
+            return
+        self.proc.send_signal(signal.SIGTERM)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.proc.wait(timeout)
+        self.kill()
+
+    def kill(self) -> None:
+        """SIGKILL the worker and its pool processes at once, as a crash would."""
+        if self.proc is None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait()
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+    def log_tail(self, lines: int = 60) -> str:
+        text = self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+        return "\n".join(text.splitlines()[-lines:])
+
+
+def _database_url(settings_dict: dict) -> str:
+    """DATABASE_URL (django-environ) for the test database this process uses."""
+    engine = settings_dict["ENGINE"]
+    name = str(settings_dict["NAME"])
+    if engine == "django.db.backends.sqlite3":
+        if name == ":memory:" or "mode=memory" in name:
+            pytest.fail(
+                "a Celery worker cannot share an in-memory SQLite test database: run this test "
+                "on PostgreSQL (`make test`) or give the SQLite test database a file name.",
+                pytrace=False,
+            )
+        return f"sqlite:///{Path(name).resolve()}"
+    if engine == "django.db.backends.postgresql":
+        user = quote(settings_dict.get("USER") or "", safe="")
+        password = quote(settings_dict.get("PASSWORD") or "", safe="")
+        login = f"{user}:{password}@" if password else (f"{user}@" if user else "")
+        host = settings_dict.get("HOST") or "127.0.0.1"
+        port = settings_dict.get("PORT") or "5432"
+        return f"postgres://{login}{host}:{port}/{quote(name, safe='')}"
+    pytest.fail(f"no Celery worker for the database engine {engine}", pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(
+    django_db_setup, redis_url: str, smtp_server: SMTPServer, tmp_path_factory
+) -> Iterator[CeleryWorker]:
+    """One worker process for the session; tests use `celery_worker`, which keeps it clean.
+
+    It depends on `django_db_setup`, so it stops before the test database is dropped.
+    """
+    from django.db import connection
+
+    from opsportal.celery import app as celery_app
+
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "opsportal.settings"),
+        "DATABASE_URL": _database_url(connection.settings_dict),
+        "REDIS_URL": redis_url,
+        "EMAIL_URL": smtp_server.url,
+        "MEDIA_ROOT": str(django_settings.MEDIA_ROOT),
+        "CELERY_TASK_ALWAYS_EAGER": "off",
+        "PYTHONUNBUFFERED": "1",
+    }
+    worker = CeleryWorker(
+        env=env,
+        log_path=tmp_path_factory.mktemp("celery-worker") / "worker.log",
+        cwd=Path(django_settings.BASE_DIR),
+    )
+    celery_app.control.purge()
+    yield worker
+    worker.stop()
+
+
+@pytest.fixture
+def celery_worker(celery_worker_process: CeleryWorker) -> Iterator[CeleryWorker]:
+    """A running Celery worker consuming default, emails and documents, with empty queues.
+
+    Scope: the process lives for the whole session (starting one costs seconds) and is
+    started again for the next test if a test killed it. Each test starts with empty queues;
+    a worker still running or holding a task when the test ends (a retry waiting for its
+    countdown, say) is stopped, so nothing from one test runs during the next.
+    The worker uses the test database, REDIS_URL, EMAIL_URL=smtp_server and MEDIA_ROOT as they
+    were when it started: tests that use it must be `django_db(transaction=True)` (it sees
+    only committed rows) and must not override MEDIA_ROOT.
+    """
+    from opsportal.celery import app as celery_app
+
+    worker = celery_worker_process
+    if not worker.is_alive():
+        worker.start()
+    celery_app.control.purge()
+    yield worker
+    if worker.is_alive() and not worker.is_idle():
+        worker.stop()
+        celery_app.control.purge()
