@@ -1,0 +1,63 @@
+"""Permission matrix rows for the inventory pages and API."""
+
+from tests.access import CONTRACTS, MANAGER, WAREHOUSE, rule
+from tests.factories import (
+    InventoryCheckFactory,
+    InventoryCheckLineFactory,
+    ProductFactory,
+    StockLevelFactory,
+)
+from tests.inventory.factories import StockMovementFactory
+
+
+def add_objects(world: dict) -> None:
+    product = ProductFactory(sku="INV-MATRIX-1", name="Matrix widget")
+    world["inventory_product"] = product
+    for key, warehouse in (("", world["warehouse"]), ("_other", world["other_warehouse"])):
+        world[f"inventory_level{key}"] = StockLevelFactory(warehouse=warehouse, product=product)
+        world[f"inventory_movement{key}"] = StockMovementFactory(
+            warehouse=warehouse, product=product
+        )
+        check = InventoryCheckFactory(warehouse=warehouse)
+        InventoryCheckLineFactory(inventory_check=check, product=product, expected=100)
+        world[f"inventory_check{key}"] = check
+
+
+def _pk(name: str) -> dict:
+    return {
+        "kwargs": lambda w: {"pk": w[f"inventory_{name}"].pk},
+        "other_warehouse_kwargs": lambda w: {"pk": w[f"inventory_{name}_other"].pk},
+    }
+
+
+_warehouse = {
+    "kwargs": lambda w: {"code": w["warehouse"].code},
+    "other_warehouse_kwargs": lambda w: {"code": w["other_warehouse"].code},
+}
+_product = {"kwargs": lambda w: {"sku": w["inventory_product"].sku}}
+
+# Stock (levels, ledger, counts) is for managers and warehouse staff; contract admins read
+# only the catalogue and the warehouses, which purchase orders need.
+STOCK = (MANAGER, WAREHOUSE)
+CATALOGUE = (MANAGER, WAREHOUSE, CONTRACTS)
+
+MATRIX = {
+    "inventory:stock_list": rule(*STOCK),
+    "inventory:product_list": rule(*CATALOGUE),
+    "inventory:product_detail": rule(*CATALOGUE, **_product),
+    "inventory:warehouse_list": rule(*CATALOGUE),
+    "inventory:warehouse_detail": rule(*CATALOGUE, **_warehouse),
+    "inventory:check_list": rule(*STOCK),
+    "inventory:check_detail": rule(*STOCK, **_pk("check")),
+    "inventory:movement_list": rule(*STOCK),
+    "api:warehouse-list": rule(*CATALOGUE),
+    "api:warehouse-detail": rule(*CATALOGUE, **_warehouse),
+    "api:product-list": rule(*CATALOGUE),
+    "api:product-detail": rule(*CATALOGUE, **_product),
+    "api:stocklevel-list": rule(*STOCK),
+    "api:stocklevel-detail": rule(*STOCK, **_pk("level")),
+    "api:movement-list": rule(*STOCK),
+    "api:movement-detail": rule(*STOCK, **_pk("movement")),
+    "api:inventorycheck-list": rule(*STOCK),
+    "api:inventorycheck-detail": rule(*STOCK, **_pk("check")),
+}
