@@ -1,0 +1,320 @@
+"""Reads for the quality pages and API: joins in one place, warehouse staff scoped to their own."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
+from django.urls import NoReverseMatch, resolve, reverse
+from django.utils import timezone
+
+from inventory.models import Warehouse
+from opsportal import roles
+from quality.models import (
+    Acknowledgement,
+    Certification,
+    ComplianceEvidence,
+    ComplianceRequirement,
+    CorrectiveAction,
+    Inspection,
+    NonConformance,
+    SafetyIncident,
+    SOPDocument,
+    SOPVersion,
+)
+
+# A certification this close to its end date is flagged on the compliance page.
+CERTIFICATION_WARNING_DAYS = 60
+
+# Pages a generic source (inspection or non-conformance origin) may link to: (app, model) →
+# URL name taking the object's pk. A name not (yet) defined leaves the source as plain text.
+_SOURCE_URL_NAMES = {
+    ("vendors", "purchaseorder"): "vendors:purchaseorder_detail",
+    ("orders", "shipment"): "orders:shipment_detail",
+    ("orders", "returnrequest"): "orders:return_detail",
+    ("orders", "order"): "orders:order_detail",
+    ("quality", "inspection"): "quality:inspection_detail",
+    ("quality", "nonconformance"): "quality:nonconformance_detail",
+}
+
+
+def _in_warehouses(queryset: QuerySet, user: Any, field: str = "warehouse_id") -> QuerySet:
+    ids = roles.warehouse_ids_for(user)
+    return queryset if ids is None else queryset.filter(**{f"{field}__in": ids})
+
+
+def _flag(condition: Q) -> Case:
+    return Case(
+        When(condition, then=Value(True)), default=Value(False), output_field=BooleanField()
+    )
+
+
+def _count_of(queryset: QuerySet, outer_field: str) -> Coalesce:
+    """A correlated COUNT(*) subquery: keeps annotated lists free of GROUP BY."""
+    counted = (
+        queryset.filter(**{outer_field: OuterRef("pk")})
+        .order_by()
+        .values(outer_field)
+        .annotate(total=Count("pk"))
+        .values("total")
+    )
+    return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
+
+
+# --- inspections ------------------------------------------------------------------------------
+
+
+def inspections_for(user: Any) -> QuerySet[Inspection]:
+    """Inspections with plan, product, vendor, warehouse and inspector; staff see their own."""
+    queryset = Inspection.objects.select_related(
+        "plan", "product", "vendor", "warehouse", "inspector", "source_type"
+    ).order_by("-created_at", "-id")
+    return _in_warehouses(queryset, user)
+
+
+@dataclass(frozen=True)
+class CriterionResult:
+    name: str
+    requirement: str
+    passed: bool | None
+    value: Any
+    note: str
+
+
+def inspection_criteria(inspection: Inspection) -> list[CriterionResult]:
+    """Each criterion of the plan beside the result recorded for it (results not in the plan last)."""
+    recorded = {
+        str(result.get("name", "")): result
+        for result in inspection.results or []
+        if isinstance(result, dict)
+    }
+    rows: list[CriterionResult] = []
+    for criterion in inspection.plan.criteria or []:
+        if not isinstance(criterion, dict):
+            continue
+        name = str(criterion.get("name", ""))
+        result = recorded.pop(name, {})
+        rows.append(
+            CriterionResult(
+                name=name,
+                requirement=_requirement_text(criterion),
+                passed=result.get("passed"),
+                value=result.get("value"),
+                note=str(result.get("note") or ""),
+            )
+        )
+    for name, result in recorded.items():
+        rows.append(
+            CriterionResult(
+                name=name,
+                requirement="Not in the plan",
+                passed=result.get("passed"),
+                value=result.get("value"),
+                note=str(result.get("note") or ""),
+            )
+        )
+    return rows
+
+
+def _requirement_text(criterion: dict) -> str:
+    if criterion.get("kind") != "measure":
+        return "Pass / fail"
+    unit = criterion.get("unit") or ""
+    low, high = criterion.get("min"), criterion.get("max")
+    if low is not None and high is not None:
+        return f"{low}–{high} {unit}".strip()
+    if low is not None:
+        return f"≥ {low} {unit}".strip()
+    if high is not None:
+        return f"≤ {high} {unit}".strip()
+    return f"Measure {unit}".strip()
+
+
+@dataclass(frozen=True)
+class SourceLink:
+    text: str
+    url: str
+
+
+def source_link(obj: Inspection | NonConformance, user: Any) -> SourceLink | None:
+    """What a generic source is, and a link to it when that page exists and the user may open it."""
+    if not obj.source_type_id:
+        return None
+    content_type = ContentType.objects.get_for_id(obj.source_type_id)
+    model = content_type.model_class()
+    label = str(model._meta.verbose_name).capitalize() if model else content_type.model
+    try:
+        source = obj.source
+    except (ValueError, ValidationError):  # a source_id that is not a valid key of that model
+        source = None
+    if source is None:
+        return SourceLink(text=f"{label} {obj.source_id} (no longer exists)", url="")
+    url = ""
+    name = _SOURCE_URL_NAMES.get((content_type.app_label, content_type.model))
+    if name:
+        try:
+            candidate = reverse(name, kwargs={"pk": source.pk})
+        except NoReverseMatch:
+            candidate = ""
+        if candidate and roles.can_access(user, resolve(candidate).func):
+            url = candidate
+    text = str(source)
+    # Some models already name their kind ("Inspection 4 (failed)"); others don't ("PO-0012").
+    if not text.lower().startswith(label.lower()):
+        text = f"{label}: {text}"
+    return SourceLink(text=text, url=url)
+
+
+# --- non-conformances -------------------------------------------------------------------------
+
+
+def nonconformances() -> QuerySet[NonConformance]:
+    """Non-conformances with vendor, product, warehouse and owner, flagged `is_overdue`."""
+    today = timezone.localdate()
+    return (
+        NonConformance.objects.select_related(
+            "vendor", "product", "warehouse", "owner", "source_type"
+        )
+        .annotate(is_overdue=_flag(Q(due_date__lt=today) & ~Q(status=NonConformance.Status.CLOSED)))
+        .order_by("-created_at", "-id")
+    )
+
+
+def nonconformances_with_actions() -> QuerySet[NonConformance]:
+    """Non-conformances with their corrective actions (owner and verifier) prefetched."""
+    actions = CorrectiveAction.objects.select_related("owner", "verified_by").order_by(
+        "due_date", "id"
+    )
+    return nonconformances().prefetch_related(Prefetch("actions", queryset=actions))
+
+
+# --- compliance -------------------------------------------------------------------------------
+
+
+def requirements() -> QuerySet[ComplianceRequirement]:
+    """The compliance register: owner joined, `is_overdue` review, `evidence_count` documents."""
+    today = timezone.localdate()
+    return (
+        ComplianceRequirement.objects.select_related("owner")
+        .annotate(
+            is_overdue=_flag(Q(next_review__lt=today)),
+            evidence_count=_count_of(ComplianceEvidence.objects.all(), "requirement"),
+        )
+        .order_by("standard", "clause")
+    )
+
+
+def certifications() -> QuerySet[Certification]:
+    """Certifications by end date, flagged `is_expired` and `is_expiring` (within 60 days)."""
+    today = timezone.localdate()
+    horizon = today + datetime.timedelta(days=CERTIFICATION_WARNING_DAYS)
+    return (
+        Certification.objects.select_related("warehouse")
+        .annotate(
+            is_expired=_flag(Q(valid_until__lt=today)),
+            is_expiring=_flag(Q(valid_until__gte=today, valid_until__lte=horizon)),
+        )
+        .order_by("valid_until", "name", "id")
+    )
+
+
+# --- safety -----------------------------------------------------------------------------------
+
+
+def incidents_for(user: Any) -> QuerySet[SafetyIncident]:
+    """Safety incidents with warehouse and reporter; staff see their warehouses' only."""
+    queryset = SafetyIncident.objects.select_related("warehouse", "reported_by").order_by(
+        "-occurred_at", "-id"
+    )
+    return _in_warehouses(queryset, user)
+
+
+@dataclass(frozen=True)
+class LostTimeSummary:
+    warehouse: Warehouse
+    last_lost_time_at: datetime.datetime | None
+    days: int | None  # None: no lost-time incident on record
+
+
+def days_since_lost_time(warehouse_ids: set[int] | None) -> list[LostTimeSummary]:
+    """Per active warehouse (all when None): days since its last incident with lost days."""
+    last_lost_time = (
+        SafetyIncident.objects.filter(warehouse=OuterRef("pk"), lost_days__gt=0)
+        .order_by("-occurred_at")
+        .values("occurred_at")[:1]
+    )
+    warehouses = Warehouse.objects.filter(is_active=True).annotate(
+        last_lost_time_at=Subquery(last_lost_time)
+    )
+    if warehouse_ids is not None:
+        warehouses = warehouses.filter(pk__in=warehouse_ids)
+    today = timezone.localdate()
+    summaries = []
+    for warehouse in warehouses.order_by("code"):
+        last = warehouse.last_lost_time_at
+        days = (today - timezone.localdate(last)).days if last else None
+        summaries.append(LostTimeSummary(warehouse=warehouse, last_lost_time_at=last, days=days))
+    return summaries
+
+
+# --- SOPs -------------------------------------------------------------------------------------
+
+
+def sop_documents() -> QuerySet[SOPDocument]:
+    """SOPs with the effective version's number and date and the number of versions."""
+    effective = SOPVersion.objects.filter(
+        document=OuterRef("pk"), status=SOPVersion.Status.EFFECTIVE
+    )
+    return SOPDocument.objects.annotate(
+        effective_number=Subquery(effective.values("number")[:1]),
+        effective_at=Subquery(effective.values("effective_at")[:1]),
+        versions_count=_count_of(SOPVersion.objects.all(), "document"),
+    ).order_by("code")
+
+
+def sop_documents_with_effective_version() -> QuerySet[SOPDocument]:
+    """SOPs as above, plus owner, roles and the effective version (in `effective_versions`)."""
+    effective = SOPVersion.objects.filter(status=SOPVersion.Status.EFFECTIVE).select_related(
+        "author", "approver"
+    )
+    return (
+        sop_documents()
+        .select_related("owner")
+        .prefetch_related(
+            "roles", Prefetch("versions", queryset=effective, to_attr="effective_versions")
+        )
+    )
+
+
+def sop_with_history() -> QuerySet[SOPDocument]:
+    """SOPs with owner, roles and every version (author, approver) newest first."""
+    versions = SOPVersion.objects.select_related("author", "approver").order_by("-number")
+    return SOPDocument.objects.select_related("owner").prefetch_related(
+        "roles", Prefetch("versions", queryset=versions, to_attr="history_versions")
+    )
+
+
+def acknowledgements_of(version: SOPVersion) -> QuerySet[Acknowledgement]:
+    """Who acknowledged a version, first to last."""
+    return (
+        Acknowledgement.objects.filter(version=version)
+        .select_related("user")
+        .order_by("acknowledged_at", "id")
+    )
