@@ -1,0 +1,61 @@
+"""Permission matrix rows for the vendor pages and API.
+
+Warehouse staff see purchase orders of their own warehouses (to receive them) and nothing else
+of this app: no vendors, contracts, carriers or prices.
+"""
+
+from tests import factories
+from tests.access import CONTRACTS, MANAGER, WAREHOUSE, rule
+
+VENDOR_READERS = (MANAGER, CONTRACTS)
+PO_READERS = (MANAGER, CONTRACTS, WAREHOUSE)
+
+
+def add_objects(world: dict) -> None:
+    vendor = factories.VendorFactory(name="Matrix Supplies")
+    factories.VendorContactFactory(vendor=vendor)
+    contract = factories.VendorContractFactory(vendor=vendor, number="C-MATRIX")
+    factories.ContractPriceFactory(contract=contract)
+    carrier = factories.CarrierFactory(code="MATRIXSHIP")
+    factories.ShippingRateFactory(service__carrier=carrier)
+    purchase_order = factories.PurchaseOrderFactory(
+        number="PO-MATRIX-A", vendor=vendor, warehouse=world["warehouse"]
+    )
+    factories.PurchaseOrderLineFactory(purchase_order=purchase_order)
+    other_order = factories.PurchaseOrderFactory(
+        number="PO-MATRIX-B", vendor=vendor, warehouse=world["other_warehouse"]
+    )
+    factories.PurchaseOrderLineFactory(purchase_order=other_order)
+    world["vendors_vendor"] = vendor
+    world["vendors_contract"] = contract
+    world["vendors_carrier"] = carrier
+    world["vendors_po"] = purchase_order
+    world["vendors_other_po"] = other_order
+
+
+_vendor = {"kwargs": lambda w: {"pk": w["vendors_vendor"].pk}}
+_contract = {"kwargs": lambda w: {"pk": w["vendors_contract"].pk}}
+_carrier = {"kwargs": lambda w: {"code": w["vendors_carrier"].code}}
+_po = {
+    "kwargs": lambda w: {"number": w["vendors_po"].number},
+    "other_warehouse_kwargs": lambda w: {"number": w["vendors_other_po"].number},
+}
+
+MATRIX = {
+    "vendors:vendor_list": rule(*VENDOR_READERS),
+    "vendors:vendor_detail": rule(*VENDOR_READERS, **_vendor),
+    "vendors:contract_list": rule(*VENDOR_READERS),
+    "vendors:contract_detail": rule(*VENDOR_READERS, **_contract),
+    "vendors:carrier_list": rule(*VENDOR_READERS),
+    "vendors:carrier_detail": rule(*VENDOR_READERS, **_carrier),
+    "vendors:purchaseorder_list": rule(*PO_READERS),
+    "vendors:purchaseorder_detail": rule(*PO_READERS, **_po),
+    "api:vendor-list": rule(*VENDOR_READERS),
+    "api:vendor-detail": rule(*VENDOR_READERS, **_vendor),
+    "api:contract-list": rule(*VENDOR_READERS),
+    "api:contract-detail": rule(*VENDOR_READERS, **_contract),
+    "api:carrier-list": rule(*VENDOR_READERS),
+    "api:carrier-detail": rule(*VENDOR_READERS, **_carrier),
+    "api:purchaseorder-list": rule(*PO_READERS),
+    "api:purchaseorder-detail": rule(*PO_READERS, **_po),
+}

@@ -1,0 +1,361 @@
+"""Reads for the vendor pages and API: annotated, prefetched and scoped in one place."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db import models
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    DecimalField,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
+
+from opsportal import roles
+from vendors.models import (
+    Carrier,
+    CarrierService,
+    ContractPrice,
+    PurchaseOrder,
+    PurchaseOrderLine,
+    ShippingRate,
+    Vendor,
+    VendorContract,
+)
+
+# A purchase order is open until it is fully received or cancelled; a draft is open work too.
+OPEN_PO_STATUSES = (
+    PurchaseOrder.Status.DRAFT,
+    PurchaseOrder.Status.SENT,
+    PurchaseOrder.Status.PARTIALLY_RECEIVED,
+)
+
+HISTORY_LIMIT = 50
+# Bumped on every save: listing them would make every change look alike.
+_HISTORY_NOISE_FIELDS = ("updated_at", "version")
+
+_MONEY = DecimalField(max_digits=16, decimal_places=2)
+
+
+def _count_of(queryset: QuerySet, outer_field: str) -> Coalesce:
+    """A correlated COUNT subquery: no join fan-out, however many counts a list carries."""
+    counted = queryset.order_by().values(outer_field).annotate(n=Count("pk")).values("n")
+    return Coalesce(Subquery(counted, output_field=models.IntegerField()), Value(0))
+
+
+def can_see_prices(user: Any) -> bool:
+    """Prices and contracts are for managers, contract admins and superusers, never staff."""
+    return roles.has_role(user, roles.OPERATIONS_MANAGER, roles.CONTRACT_ADMIN)
+
+
+def late_q(today: datetime.date) -> Q:
+    """Purchase orders past their expected date and not yet fully received."""
+    return Q(expected_date__lt=today, status__in=OPEN_PO_STATUSES)
+
+
+def ending_within_q(today: datetime.date, days: int) -> Q:
+    """Active contracts ending within `days` (overdue active ones included: they need action)."""
+    return Q(
+        status=VendorContract.Status.ACTIVE, end_date__lte=today + datetime.timedelta(days=days)
+    )
+
+
+# --- vendors ----------------------------------------------------------------------------------
+
+
+def vendors() -> QuerySet[Vendor]:
+    """Vendors with their active contract and open purchase order counts."""
+    return Vendor.objects.annotate(
+        active_contracts=_count_of(
+            VendorContract.objects.filter(
+                vendor=OuterRef("pk"), status=VendorContract.Status.ACTIVE
+            ),
+            "vendor",
+        ),
+        open_purchase_orders=_count_of(
+            PurchaseOrder.objects.filter(vendor=OuterRef("pk"), status__in=OPEN_PO_STATUSES),
+            "vendor",
+        ),
+    ).order_by("name", "pk")
+
+
+def vendors_with_contacts() -> QuerySet[Vendor]:
+    """Vendors (annotated) with their contacts prefetched, for the API."""
+    return vendors().prefetch_related("contacts")
+
+
+def vendor_detail(pk: int) -> QuerySet[Vendor]:
+    """One vendor with contacts, contracts and its carrier (if any) loaded."""
+    return (
+        vendors()
+        .filter(pk=pk)
+        .prefetch_related(
+            "contacts",
+            Prefetch("contracts", queryset=VendorContract.objects.order_by("-end_date", "number")),
+        )
+    )
+
+
+def carrier_of(vendor: Vendor) -> Carrier | None:
+    """The carrier record of a carrier vendor, with its services."""
+    return (
+        Carrier.objects.filter(vendor=vendor)
+        .prefetch_related(Prefetch("services", queryset=CarrierService.objects.order_by("code")))
+        .first()
+    )
+
+
+# --- contracts --------------------------------------------------------------------------------
+
+
+def contracts() -> QuerySet[VendorContract]:
+    """Contracts with vendor and owner, and whether a signed document is on file."""
+    return (
+        VendorContract.objects.select_related("vendor", "owner")
+        .annotate(
+            has_signed_document=ExpressionWrapper(
+                ~Q(signed_document=""), output_field=BooleanField()
+            )
+        )
+        .order_by("end_date", "number")
+    )
+
+
+def contracts_with_prices() -> QuerySet[VendorContract]:
+    """Contracts with their price lines and products prefetched."""
+    return (
+        contracts()
+        .select_related("previous")
+        .prefetch_related(
+            Prefetch(
+                "prices",
+                queryset=ContractPrice.objects.select_related("product").order_by(
+                    "product__sku", "min_qty", "pk"
+                ),
+            )
+        )
+    )
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    label: str
+    old: str
+    new: str
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    when: datetime.datetime
+    who: str
+    kind: str  # "Created", "Changed", "Deleted"
+    reason: str
+    changes: list[FieldChange] = field(default_factory=list)
+
+
+_HISTORY_KINDS = {"+": "Created", "~": "Changed", "-": "Deleted"}
+
+
+def contract_history(contract: VendorContract, limit: int = HISTORY_LIMIT) -> list[HistoryEntry]:
+    """The last `limit` historical records of a contract, newest first, with changed fields."""
+    # One record more than shown: the oldest shown one needs its predecessor to diff against.
+    records = list(
+        contract.history.select_related("history_user").order_by("-history_date", "-history_id")[
+            : limit + 1
+        ]
+    )
+    deltas = []
+    for index, record in enumerate(records[:limit]):
+        previous = records[index + 1] if index + 1 < len(records) else None
+        changes = (
+            record.diff_against(previous, excluded_fields=_HISTORY_NOISE_FIELDS).changes
+            if previous is not None and record.history_type == "~"
+            else []
+        )
+        deltas.append((record, changes))
+    display = _ValueDisplay(VendorContract, [c for _, changes in deltas for c in changes])
+    return [
+        HistoryEntry(
+            when=record.history_date,
+            who=record.history_user.display_name if record.history_user else "system",
+            kind=_HISTORY_KINDS.get(record.history_type, record.history_type),
+            reason=record.history_change_reason or "",
+            changes=[
+                FieldChange(
+                    label=display.label(change.field),
+                    old=display.value(change.field, change.old),
+                    new=display.value(change.field, change.new),
+                )
+                for change in changes
+            ],
+        )
+        for record, changes in deltas
+    ]
+
+
+class _ValueDisplay:
+    """Shows history values as people read them: choice labels, related names, Yes/No."""
+
+    def __init__(self, model: type[models.Model], changes: list) -> None:
+        self.model = model
+        self.related: dict[str, dict[Any, str]] = {}
+        wanted: dict[str, set] = {}
+        for change in changes:
+            model_field = self._field(change.field)
+            if model_field is not None and model_field.is_relation:
+                wanted.setdefault(change.field, set()).update(
+                    v for v in (change.old, change.new) if v is not None
+                )
+        # One query per related field that changed, never one per change.
+        for name, ids in wanted.items():
+            related_model = self._field(name).related_model
+            objects = related_model._default_manager.filter(pk__in=ids)
+            self.related[name] = {obj.pk: _object_label(obj) for obj in objects}
+
+    def _field(self, name: str) -> models.Field | None:
+        try:
+            return self.model._meta.get_field(name)
+        except Exception:  # noqa: BLE001 - a field removed since the record was written
+            return None
+
+    def label(self, name: str) -> str:
+        model_field = self._field(name)
+        return str(model_field.verbose_name).capitalize() if model_field is not None else name
+
+    def value(self, name: str, raw: Any) -> str:
+        model_field = self._field(name)
+        if raw is None or raw == "":
+            return "—"
+        if model_field is None:
+            return str(raw)
+        if model_field.is_relation:
+            return self.related.get(name, {}).get(raw, f"#{raw}")
+        if isinstance(model_field, models.FileField):
+            return "on file"
+        if model_field.choices:
+            return str(dict(model_field.flatchoices).get(raw, raw))
+        if isinstance(raw, bool):
+            return "Yes" if raw else "No"
+        return str(raw)
+
+
+def _object_label(obj: models.Model) -> str:
+    if obj._meta.model is get_user_model():
+        return obj.display_name
+    if isinstance(obj, VendorContract):
+        return obj.number
+    return str(obj)
+
+
+# --- carriers ---------------------------------------------------------------------------------
+
+
+def carriers() -> QuerySet[Carrier]:
+    """Carriers with vendor, services and the number of rate cells over all their services."""
+    return (
+        Carrier.objects.select_related("vendor")
+        .prefetch_related(Prefetch("services", queryset=CarrierService.objects.order_by("code")))
+        .annotate(
+            rate_cells=_count_of(
+                ShippingRate.objects.filter(service__carrier=OuterRef("pk")), "service__carrier"
+            )
+        )
+        .order_by("code")
+    )
+
+
+def carriers_with_rates() -> QuerySet[Carrier]:
+    """Carriers with every service's rate card prefetched."""
+    services = CarrierService.objects.order_by("code").prefetch_related(
+        Prefetch("rates", queryset=ShippingRate.objects.order_by("zone", "max_weight_grams"))
+    )
+    return (
+        Carrier.objects.select_related("vendor")
+        .prefetch_related(Prefetch("services", queryset=services))
+        .annotate(
+            rate_cells=_count_of(
+                ShippingRate.objects.filter(service__carrier=OuterRef("pk")), "service__carrier"
+            )
+        )
+        .order_by("code")
+    )
+
+
+@dataclass(frozen=True)
+class RateCard:
+    """A service's rates as a table: one row per zone, one column per weight break."""
+
+    weight_breaks: list[int]
+    rows: list[tuple[int, list[ShippingRate | None]]]
+
+
+def rate_card(rates: list[ShippingRate]) -> RateCard:
+    """Arrange rate cells (already loaded) into a zone × weight-break table; gaps are None."""
+    weight_breaks = sorted({rate.max_weight_grams for rate in rates})
+    by_cell = {(rate.zone, rate.max_weight_grams): rate for rate in rates}
+    zones = sorted({rate.zone for rate in rates})
+    rows = [(zone, [by_cell.get((zone, weight)) for weight in weight_breaks]) for zone in zones]
+    return RateCard(weight_breaks=weight_breaks, rows=rows)
+
+
+# --- purchase orders --------------------------------------------------------------------------
+
+
+def purchase_orders_for(
+    user: Any, *, today: datetime.date, with_lines: bool = False
+) -> QuerySet[PurchaseOrder]:
+    """Purchase orders the user may see (staff: their warehouses), late flag and line counts.
+
+    For users who may see prices each order carries its total (and its lines, when loaded,
+    their line totals); for warehouse staff no price is even selected.
+    """
+    with_prices = can_see_prices(user)
+    if with_prices is None:
+        with_prices = can_see_prices(user)
+    orders = PurchaseOrder.objects.select_related("vendor", "warehouse").annotate(
+        lines_count=_count_of(
+            PurchaseOrderLine.objects.filter(purchase_order=OuterRef("pk")), "purchase_order"
+        ),
+        is_late=Case(
+            When(late_q(today), then=Value(True)), default=Value(False), output_field=BooleanField()
+        ),
+    )
+    lines = PurchaseOrderLine.objects.select_related("product").order_by("pk")
+    if with_prices:
+        line_total = ExpressionWrapper(F("quantity") * F("unit_price"), output_field=_MONEY)
+        orders = orders.select_related("contract").annotate(
+            total=Coalesce(
+                Subquery(
+                    PurchaseOrderLine.objects.filter(purchase_order=OuterRef("pk"))
+                    .order_by()
+                    .values("purchase_order")
+                    .annotate(total=Sum(line_total))
+                    .values("total"),
+                    output_field=_MONEY,
+                ),
+                Value(0),
+                output_field=_MONEY,
+            )
+        )
+        lines = lines.annotate(line_total=line_total)
+    warehouse_ids = roles.warehouse_ids_for(user)
+    if warehouse_ids is not None:
+        orders = orders.filter(warehouse_id__in=warehouse_ids)
+    if with_lines:
+        orders = orders.prefetch_related(Prefetch("lines", queryset=lines))
+    return orders.order_by("-created_at", "-pk")
