@@ -106,7 +106,7 @@ def test_the_detail_renders_the_effective_body_as_sanitised_markdown(contracts_c
     _effective(document, number=2, body="# Picking\n\n1. Scan the **bin**\n2. Scan the item")
     body = contracts_client.get(_detail(document)).content.decode()
     assert "<h1>Picking</h1>" in body
-    assert "<ol><li>Scan the <strong>bin</strong></li><li>Scan the item</li></ol>" in body
+    assert "<ol>\n<li>Scan the <strong>bin</strong></li>\n<li>Scan the item</li>\n</ol>" in body
     assert "Superseded text" not in body
 
 
