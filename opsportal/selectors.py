@@ -31,6 +31,7 @@ def work_summary_for(user) -> list[WorkItem]:
     from orders.models import Order, Shipment
     from quality.models import NonConformance
     from vendors.models import PurchaseOrder, VendorContract
+    from vendors.selectors import TO_RECEIVE_STATUSES
 
     items: list[WorkItem] = []
     today = timezone.localdate()
@@ -87,10 +88,9 @@ def work_summary_for(user) -> list[WorkItem]:
             WorkItem(
                 "Purchase orders to receive",
                 PurchaseOrder.objects.filter(
-                    warehouse_id__in=mine,
-                    status__in=[PurchaseOrder.Status.SENT, PurchaseOrder.Status.PARTIALLY_RECEIVED],
+                    warehouse_id__in=mine, status__in=TO_RECEIVE_STATUSES
                 ).count(),
-                _url("vendors:purchaseorder_list", "status=sent"),
+                _url("vendors:purchaseorder_list", "to_receive=true"),
             ),
         ]
     if roles.has_role(user, roles.CONTRACT_ADMIN) and not user.is_superuser:

@@ -97,10 +97,13 @@ class PurchaseOrderFilter(django_filters.FilterSet):
         queryset=Vendor.objects.order_by("name"), empty_label="Any"
     )
     late = django_filters.BooleanFilter(method="filter_late", label="Late", widget=_YES_NO)
+    to_receive = django_filters.BooleanFilter(
+        method="filter_to_receive", label="To receive", widget=_YES_NO
+    )
 
     class Meta:
         model = PurchaseOrder
-        fields = ["q", "status", "warehouse", "vendor", "late"]
+        fields = ["q", "status", "warehouse", "vendor", "late", "to_receive"]
 
     def search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         return _search(queryset, ("number", "vendor__name"), value)
@@ -110,3 +113,9 @@ class PurchaseOrderFilter(django_filters.FilterSet):
             return queryset
         late = selectors.late_q(timezone.localdate())
         return queryset.filter(late) if value else queryset.exclude(late)
+
+    def filter_to_receive(self, queryset: QuerySet, name: str, value: bool | None) -> QuerySet:
+        if value is None:
+            return queryset
+        to_receive = Q(status__in=selectors.TO_RECEIVE_STATUSES)
+        return queryset.filter(to_receive) if value else queryset.exclude(to_receive)

@@ -39,6 +39,8 @@ from vendors.models import (
 )
 
 # A purchase order is open until it is fully received or cancelled; a draft is open work too.
+# Sent to the vendor and not yet fully in: what a warehouse expects to receive.
+TO_RECEIVE_STATUSES = (PurchaseOrder.Status.SENT, PurchaseOrder.Status.PARTIALLY_RECEIVED)
 OPEN_PO_STATUSES = (
     PurchaseOrder.Status.DRAFT,
     PurchaseOrder.Status.SENT,

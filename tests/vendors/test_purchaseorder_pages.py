@@ -226,3 +226,16 @@ def test_the_detail_shows_quantities_but_no_prices_to_staff(warehouse_client, wa
 
 def test_the_detail_of_an_unknown_number_is_404(manager_client):
     assert manager_client.get(_detail("PO-NOPE")).status_code == 404
+
+
+def test_the_to_receive_filter_lists_sent_and_partially_received_orders(manager_client):
+    from django.urls import reverse
+
+    from tests.factories import PurchaseOrderFactory
+    from vendors.models import PurchaseOrder
+
+    for status in PurchaseOrder.Status.values:
+        PurchaseOrderFactory(status=status)
+    response = manager_client.get(reverse("vendors:purchaseorder_list"), {"to_receive": "true"})
+    shown = {po.status for po in response.context["page_obj"]}
+    assert shown == {PurchaseOrder.Status.SENT, PurchaseOrder.Status.PARTIALLY_RECEIVED}
