@@ -170,7 +170,7 @@ class AccessRuleMiddleware:
         match = request.resolver_match
         if match is not None and _SELF_GUARDED_NAMESPACES & set(match.namespaces):
             return None
-        if hasattr(view_func, "cls") and issubclass_safe(view_func.cls):
+        if _is_api_view(view_func):
             return None  # DRF: HasRole checks the same rule and answers 401/403 as JSON
         rule = access_roles_of(view_func)
         if rule_allows(rule, request.user):
@@ -180,9 +180,11 @@ class AccessRuleMiddleware:
         raise PermissionDenied("You do not have access to this page.")
 
 
-def issubclass_safe(cls: type) -> bool:
+def _is_api_view(view_func: Callable) -> bool:
+    # Imported here: rest_framework.views reads DEFAULT_PERMISSION_CLASSES, i.e. this module.
     from rest_framework.views import APIView
 
+    cls = getattr(view_func, "cls", None)
     return isinstance(cls, type) and issubclass(cls, APIView)
 
 
@@ -240,9 +242,3 @@ def _matches(app_label: str, codename: str, patterns: Iterable[str]) -> bool:
         if code.endswith("*") and codename.startswith(code[:-1]):
             return True
     return False
-
-
-def require_any_role(request: HttpRequest, *roles: str) -> None:
-    """Raise PermissionDenied unless the user holds one of the roles (object-level checks)."""
-    if not has_role(request.user, *roles):
-        raise PermissionDenied
