@@ -59,3 +59,29 @@ def querystring_without(request: HttpRequest, *keys: str) -> str:
     for key in keys:
         params.pop(key, None)
     return params.urlencode()
+
+
+def wants_csv(request: HttpRequest) -> bool:
+    return request.GET.get("format") == "csv"
+
+
+def csv_url(request: HttpRequest) -> str:
+    """This list's CSV export: the same filters, every page."""
+    query = querystring_without(request, "page", "format")
+    return f"?{query}&format=csv" if query else "?format=csv"
+
+
+def list_template(request: HttpRequest, name: str) -> str:
+    """The whole page, or only its `results` partial for an HTMX request (filters, polling)."""
+    return f"{name}#results" if getattr(request, "htmx", False) else name
+
+
+def list_context(request: HttpRequest, filterset, rows=None, **extra) -> dict:
+    """What every list template reads: the filter form, one page, the query strings."""
+    return {
+        "filter": filterset,
+        "page_obj": paginate(request, filterset.qs if rows is None else rows),
+        "querystring": querystring_without(request, "page"),
+        "csv_url": csv_url(request),
+        **extra,
+    }

@@ -11,7 +11,14 @@ from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
 from opsportal import roles
-from opsportal.listing import csv_response, paginate, querystring_without
+from opsportal.listing import (
+    csv_response,
+    csv_url,
+    list_template,
+    paginate,
+    querystring_without,
+    wants_csv,
+)
 from orders import selectors
 from orders.filters import (
     CustomerEmailFilter,
@@ -65,20 +72,6 @@ def _badge(rows, badges: dict) -> None:
         row.badge = badges.get(row.status, "")
 
 
-def _wants_csv(request: HttpRequest) -> bool:
-    return request.GET.get("format") == "csv"
-
-
-def _csv_url(request: HttpRequest) -> str:
-    query = querystring_without(request, "page", "format")
-    return f"?{query}&format=csv" if query else "?format=csv"
-
-
-def _template(request: HttpRequest, name: str) -> str:
-    """The whole page, or only its results for an HTMX filter request."""
-    return f"{name}#results" if request.htmx else name
-
-
 def _iso(value) -> str:
     return value.isoformat() if value else ""
 
@@ -94,7 +87,7 @@ def order_list(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
         request.GET, queryset=selectors.orders_for(request.user), request=request
     )
     show_prices = selectors.can_see_prices(request.user)
-    if _wants_csv(request):
+    if wants_csv(request):
         return _order_csv(filterset.qs, show_prices=show_prices)
     page_obj = selectors.cheap_page(
         filterset.qs, page=request.GET.get("page"), size=request.GET.get("size")
@@ -104,10 +97,10 @@ def order_list(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
         "filter": filterset,
         "page_obj": page_obj,
         "querystring": querystring_without(request, "page"),
-        "csv_url": _csv_url(request),
+        "csv_url": csv_url(request),
         "show_prices": show_prices,
     }
-    return render(request, _template(request, "orders/order_list.html"), context)
+    return render(request, list_template(request, "orders/order_list.html"), context)
 
 
 def _order_csv(orders: QuerySet[Order], *, show_prices: bool) -> StreamingHttpResponse:
@@ -179,7 +172,7 @@ def shipment_list(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     filterset = ShipmentFilter(
         request.GET, queryset=selectors.shipments_for(request.user), request=request
     )
-    if _wants_csv(request):
+    if wants_csv(request):
         return _shipment_csv(filterset.qs)
     page_obj = selectors.cheap_page(
         filterset.qs, page=request.GET.get("page"), size=request.GET.get("size")
@@ -190,9 +183,9 @@ def shipment_list(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
         "filter": filterset,
         "page_obj": page_obj,
         "querystring": querystring_without(request, "page"),
-        "csv_url": _csv_url(request),
+        "csv_url": csv_url(request),
     }
-    return render(request, _template(request, "orders/shipment_list.html"), context)
+    return render(request, list_template(request, "orders/shipment_list.html"), context)
 
 
 def _shipment_csv(shipments: QuerySet[Shipment]) -> StreamingHttpResponse:
@@ -248,7 +241,7 @@ def pick_list(request: HttpRequest) -> HttpResponse:
         "page_obj": page_obj,
         "querystring": querystring_without(request, "page"),
     }
-    return render(request, _template(request, "orders/pick_list.html"), context)
+    return render(request, list_template(request, "orders/pick_list.html"), context)
 
 
 # --- returns and emails -----------------------------------------------------------------------
@@ -268,7 +261,7 @@ def return_list(request: HttpRequest) -> HttpResponse:
         "page_obj": page_obj,
         "querystring": querystring_without(request, "page"),
     }
-    return render(request, _template(request, "orders/return_list.html"), context)
+    return render(request, list_template(request, "orders/return_list.html"), context)
 
 
 @roles.allow(MANAGER)
@@ -278,7 +271,7 @@ def email_list(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     filterset = CustomerEmailFilter(
         request.GET, queryset=selectors.customer_emails(), request=request
     )
-    if _wants_csv(request):
+    if wants_csv(request):
         return _email_csv(filterset.qs)
     page_obj = selectors.cheap_page(
         filterset.qs, page=request.GET.get("page"), size=request.GET.get("size")
@@ -288,9 +281,9 @@ def email_list(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
         "filter": filterset,
         "page_obj": page_obj,
         "querystring": querystring_without(request, "page"),
-        "csv_url": _csv_url(request),
+        "csv_url": csv_url(request),
     }
-    return render(request, _template(request, "orders/email_list.html"), context)
+    return render(request, list_template(request, "orders/email_list.html"), context)
 
 
 def _email_csv(emails: QuerySet[CustomerEmail]) -> StreamingHttpResponse:

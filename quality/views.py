@@ -9,7 +9,7 @@ from django.views.decorators.vary import vary_on_headers
 from django_filters import FilterSet
 
 from opsportal import roles
-from opsportal.listing import csv_response, paginate, querystring_without
+from opsportal.listing import csv_response, list_context, list_template, wants_csv
 from quality import selectors
 from quality.filters import (
     ComplianceRequirementFilter,
@@ -50,22 +50,10 @@ def _render_list(
     **extra: object,
 ) -> HttpResponse:
     """One page of a filtered list; an HTMX request gets only the #results partial."""
-    context = {
-        "filter": filterset,
-        "page_obj": paginate(request, filterset.qs),
-        "querystring": querystring_without(request, "page"),
-        **extra,
-    }
-    if csv_export:
-        params = querystring_without(request, "page", "format")
-        context["csv_url"] = f"?{params}&format=csv" if params else "?format=csv"
-    if request.htmx:
-        template += "#results"
-    return render(request, template, context)
-
-
-def _wants_csv(request: HttpRequest) -> bool:
-    return request.GET.get("format") == "csv"
+    context = list_context(request, filterset, **extra)
+    if not csv_export:
+        del context["csv_url"]
+    return render(request, list_template(request, template), context)
 
 
 @roles.allow(MANAGER, STAFF)
@@ -97,7 +85,7 @@ def nonconformance_list(request: HttpRequest) -> HttpResponse:
     filterset = NonConformanceFilter(
         request.GET, queryset=selectors.nonconformances(), request=request
     )
-    if _wants_csv(request):
+    if wants_csv(request):
         header = [
             "Number",
             "Title",
@@ -154,7 +142,7 @@ def requirement_list(request: HttpRequest) -> HttpResponse:
     filterset = ComplianceRequirementFilter(
         request.GET, queryset=selectors.requirements(), request=request
     )
-    if _wants_csv(request):
+    if wants_csv(request):
         header = [
             "Standard",
             "Clause",

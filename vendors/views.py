@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
 from opsportal import roles
-from opsportal.listing import csv_response, paginate, querystring_without
+from opsportal.listing import csv_response, list_context, list_template, wants_csv
 from vendors import selectors
 from vendors.filters import CarrierFilter, ContractFilter, PurchaseOrderFilter, VendorFilter
 from vendors.models import Carrier, PurchaseOrder, Vendor, VendorContract
@@ -59,19 +59,10 @@ def _list_page(
 ) -> HttpResponse:
     """A filtered list: CSV of every match with ?format=csv, else one page (HTMX: the results)."""
     rows: QuerySet = filterset.qs
-    if request.GET.get("format") == "csv":
+    if wants_csv(request):
         return csv_response(csv_name, csv_header, _csv_rows(rows, csv_row))
-    query = querystring_without(request, "page", "format")
-    page_context = {
-        "filter": filterset,
-        "page_obj": paginate(request, rows),
-        "querystring": querystring_without(request, "page"),
-        "csv_url": f"?{query}&format=csv" if query else "?format=csv",
-        **(context or {}),
-    }
-    if request.htmx:
-        template += "#results"
-    return render(request, template, page_context)
+    page_context = list_context(request, filterset, rows, **(context or {}))
+    return render(request, list_template(request, template), page_context)
 
 
 def _csv_rows(rows: QuerySet, csv_row: Callable[[Any], Sequence]) -> Iterable[Sequence]:
