@@ -693,7 +693,8 @@ class Seeder:
                     )
                 )
             created += create_missing(Product, "sku", objs)
-            self.log(f"    products {part[-1].index:,}/{self.scale.products:,}")
+            if len(self.products) > self.scale.batch_size:
+                self.log(f"    products {part[-1].index:,}/{self.scale.products:,}")
         ids = {}
         for part in chunked([p.sku for p in self.products], 5000):
             ids.update(Product.objects.filter(sku__in=part).values_list("sku", "id"))
@@ -968,7 +969,8 @@ class Seeder:
             for po, line in received_lines
             if VENDORS[po["vendor_index"]]["status"] == "conditional"
         ]
-        failing = (conditional + received_lines)[:1] + received_lines[2:3]
+        failing = conditional[:1]  # a conditional supplier first, then a general receipt
+        failing += [pl for pl in received_lines[2:] if pl not in failing][:1]
         for _, line in failing:
             line["inspection"] = "failed"
         newest = max(received_lines, key=lambda pl: pl[0]["received_at"], default=None)
@@ -1133,6 +1135,8 @@ class Seeder:
             by_product[index].append(w)
         staff_ids = [u.pk if u else None for u in staff]
         levels, movements = Rows(StockLevel, self.now), Rows(StockMovement, self.now)
+        # Adjustments carry a reason code where the ledger has one.
+        coded = "reason_code" in movements.index
         for part in chunked(self.products, 2000):
             for plan in part:
                 for w in sorted(by_product[plan.index]):
@@ -1153,7 +1157,11 @@ class Seeder:
                             ref_type = ct_po.pk if is_po else ct_check.pk
                             ref_id = str(po_ids[ref[1]] if is_po else ref[1])
                         system = kind in ("shipment", "receipt") and ref is None
+                        extra = {}
+                        if kind == "adjustment" and coded:
+                            extra["reason_code"] = "found" if delta > 0 else "damaged"
                         movements.add(
+                            **extra,
                             warehouse_id=warehouse_id,
                             product_id=plan.id,
                             delta=delta,
@@ -1732,7 +1740,7 @@ class OrderGenerator:
             reason = (
                 "No warehouse can fill every line: split over " + ", ".join(used)
                 if used
-                else "No warehouse holds the stock"
+                else "No warehouse has the stock available"
             )
             if missing:
                 reason += "; backordered: " + ", ".join(missing)
@@ -1916,7 +1924,7 @@ class OrderGenerator:
                     {"chosen": order["routing"]["chosen"]},
                 )
             )
-            if any(line["allocated"] for line in order["lines"]):
+            if any(line["allocated"] or line["shipped"] for line in order["lines"]):
                 events.append(
                     (
                         "allocated",
@@ -1957,9 +1965,9 @@ class OrderGenerator:
             )
             steps = ["pending", "picking", "packed", "labelled", "shipped"]
             reached = steps.index(shipment["status"]) if shipment["status"] in steps else 4
-            for step, kind in ((2, "picked"), (2, "packed"), (3, "labelled")):
+            for step, kind, minutes in ((2, "picked", 40), (2, "packed", 55), (3, "labelled", 70)):
                 if reached >= step:
-                    events.append((kind, created + dt.timedelta(minutes=30 * step), "", {}))
+                    events.append((kind, created + dt.timedelta(minutes=minutes), "", {}))
             shipped_at = shipment["shipped_at"]
             if shipped_at:
                 events.append(

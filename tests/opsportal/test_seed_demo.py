@@ -1,5 +1,6 @@
 """seed_demo: one user per role, idempotent, the stock invariants hold, a demo worth clicking."""
 
+import datetime as dt
 from io import StringIO
 
 import pytest
@@ -8,6 +9,7 @@ from django.core.management import CommandError, call_command
 from django.db import transaction
 from django.db.models import Count, F, OuterRef, Q, Subquery, Sum, Window
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from inventory.models import InventoryCheck, Product, StockLevel, StockMovement, Warehouse
 from opsportal import demo, roles
@@ -272,19 +274,19 @@ class TestSmallDemo:
 
     def test_counts_are_planned_reviewed_and_posted(self):
         planned = InventoryCheck.objects.filter(status="planned", assigned_to__username="warehouse")
-        assert planned.filter(scheduled_for=demo.timezone.localdate()).exists()
+        assert planned.filter(scheduled_for=timezone.localdate()).exists()
         assert InventoryCheck.objects.filter(status="review").exists()
         posted = InventoryCheck.objects.filter(status="posted")
         assert posted.exists()
         assert not posted.annotate(n=Count("lines")).filter(n=0).exists()
 
     def test_contracts_include_drafts_and_ones_about_to_expire(self):
-        today = demo.timezone.localdate()
+        today = timezone.localdate()
         contracts = VendorContract.objects
         assert contracts.filter(status="draft").exists()
         assert contracts.filter(status="expired").exists()
         assert contracts.filter(
-            status="active", end_date__lte=today + demo.dt.timedelta(days=90)
+            status="active", end_date__lte=today + dt.timedelta(days=90)
         ).exists()
         assert (
             contracts.filter(status="active").annotate(n=Count("prices")).filter(n__gt=0).exists()
@@ -300,7 +302,7 @@ class TestSmallDemo:
         assert ComplianceRequirement.objects.filter(standard__startswith="OSHA").count() >= 2
         assert SafetyIncident.objects.filter(kind="injury", lost_days__gt=0).count() == 1
         assert SafetyIncident.objects.filter(kind="near_miss").exists()
-        soon = demo.timezone.localdate() + demo.dt.timedelta(days=90)
+        soon = timezone.localdate() + dt.timedelta(days=90)
         assert Certification.objects.filter(valid_until__lte=soon).exists()
         assert CorrectiveAction.objects.exclude(verified_by=None).exists()
         assert not CorrectiveAction.objects.filter(verified_by=F("owner")).exists()
