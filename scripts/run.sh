@@ -24,7 +24,9 @@ cat <<'BANNER'
 
   Demo logins (password for all: opsportal-demo)
     manager     Operations Manager
-    warehouse   Warehouse Staff
+    warehouse   Warehouse Staff (WH-ATL, WH-EWR)
+    warehouse2  Warehouse Staff (WH-CHI)
+    quality     Operations Manager (quality lead, approves SOPs)
     contracts   Contract Admin
     admin       superuser (Django admin at /admin/)
 
