@@ -3,17 +3,20 @@ inventory.services changes stock, so every change leaves its movement in the led
 
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from inventory import selectors
+from inventory import selectors, services
 from inventory.models import (
     InventoryCheck,
     InventoryCheckLine,
     Product,
     StockLevel,
     StockMovement,
+    Transfer,
+    TransferLine,
     Warehouse,
 )
 
@@ -21,7 +24,7 @@ STOCK_COUNTERS = ("on_hand", "reserved", "quarantined", "in_transit")
 STOCK_COUNTERS_HELP = (
     "On hand, reserved, quarantined and in transit change only through the inventory services "
     "(receipts, shipments, adjustments, counts, transfers), each of which writes the stock "
-    "ledger. They cannot be edited here; an adjustment action will come with those services."
+    "ledger. They cannot be edited here: adjust stock on the product's page in the portal."
 )
 
 
@@ -125,11 +128,12 @@ class StockMovementAdmin(admin.ModelAdmin):
         "kind",
         "delta",
         "on_hand_after",
+        "reason_code",
         "reason",
         "reference_label",
         "actor",
     )
-    list_filter = ("kind", "warehouse")
+    list_filter = ("kind", "reason_code", "warehouse")
     list_select_related = ("warehouse", "product", "actor", "reference_type")
     search_fields = ("product__sku", "product__name", "reason", "reference_id")
     date_hierarchy = "created_at"
@@ -226,3 +230,107 @@ class InventoryCheckLineAdmin(admin.ModelAdmin):
     raw_id_fields = ("inventory_check",)
     autocomplete_fields = ("product",)
     readonly_fields = InventoryCheckLineInline.readonly_fields
+
+
+class TransferLineInline(admin.TabularInline):
+    model = TransferLine
+    fields = ("product", "quantity", "received")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Transfer | None = None) -> bool:
+        return False
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[TransferLine]:
+        return super().get_queryset(request).select_related("product")
+
+
+def _run_on_each(
+    modeladmin: admin.ModelAdmin, request: HttpRequest, transfers, service, done: str
+) -> None:
+    """Call a transfer service per selected transfer; report what worked and what was refused."""
+    succeeded = 0
+    for transfer in transfers:
+        try:
+            service(transfer=transfer, actor=request.user)
+        except ValidationError as exc:
+            modeladmin.message_user(
+                request, f"{transfer.number}: {' '.join(exc.messages)}", messages.ERROR
+            )
+        else:
+            succeeded += 1
+    if succeeded:
+        modeladmin.message_user(request, f"{succeeded} transfer(s) {done}.", messages.SUCCESS)
+
+
+@admin.register(Transfer)
+class TransferAdmin(admin.ModelAdmin):
+    """Transfers are created in the portal or the API (inventory.services.transfer_create);
+    here they are read, and shipped, received or cancelled through the same services."""
+
+    list_display = (
+        "number",
+        "source",
+        "destination",
+        "status",
+        "created_by",
+        "created_at",
+        "shipped_at",
+        "received_at",
+    )
+    list_filter = ("status", "source", "destination")
+    list_select_related = ("source", "destination", "created_by")
+    search_fields = ("=id", "source__code", "destination__code", "note")
+    date_hierarchy = "created_at"
+    fields = (
+        ("source", "destination"),
+        "status",
+        "note",
+        ("created_by", "created_at"),
+        ("shipped_by", "shipped_at"),
+        ("received_by", "received_at"),
+        ("cancelled_by", "cancelled_at"),
+    )
+    readonly_fields = tuple(
+        name for group in fields for name in (group if isinstance(group, tuple) else (group,))
+    )
+    inlines = (TransferLineInline,)
+    actions = ("ship", "receive_everything", "cancel")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Transfer | None = None) -> bool:
+        return False  # shipped transfers are referenced by the ledger; drafts are cancelled
+
+    @admin.action(description="Ship the selected draft transfers")
+    def ship(self, request: HttpRequest, queryset: QuerySet[Transfer]) -> None:
+        _run_on_each(self, request, queryset, services.transfer_ship, "shipped")
+
+    @admin.action(description="Receive everything outstanding on the selected transfers")
+    def receive_everything(self, request: HttpRequest, queryset: QuerySet[Transfer]) -> None:
+        _run_on_each(self, request, queryset, services.transfer_receive, "received")
+
+    @admin.action(description="Cancel the selected draft transfers")
+    def cancel(self, request: HttpRequest, queryset: QuerySet[Transfer]) -> None:
+        _run_on_each(self, request, queryset, services.transfer_cancel, "cancelled")
+
+
+@admin.register(TransferLine)
+class TransferLineAdmin(admin.ModelAdmin):
+    """Lines across transfers (e.g. everything on the way to one warehouse); read only."""
+
+    list_display = ("transfer", "product", "quantity", "received")
+    list_filter = ("transfer__status", "transfer__destination")
+    list_select_related = ("transfer", "product")
+    search_fields = ("product__sku", "product__name", "=transfer__id")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: TransferLine | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: TransferLine | None = None) -> bool:
+        return False

@@ -4,10 +4,18 @@ from __future__ import annotations
 
 import django_filters
 from django import forms
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from inventory import selectors
-from inventory.models import InventoryCheck, Product, StockLevel, StockMovement, Warehouse
+from inventory.models import (
+    InventoryCheck,
+    Product,
+    StockLevel,
+    StockMovement,
+    Transfer,
+    TransferLine,
+    Warehouse,
+)
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"})
 SEARCH_INPUT = forms.TextInput(attrs={"type": "search", "placeholder": "SKU, name or barcode"})
@@ -107,6 +115,9 @@ class StockMovementFilter(django_filters.FilterSet):
     kind = django_filters.ChoiceFilter(
         choices=StockMovement.Kind.choices, label="Kind", empty_label="Any"
     )
+    reason_code = django_filters.ChoiceFilter(
+        choices=StockMovement.Reason.choices, label="Reason", empty_label="Any"
+    )
     date_from = django_filters.DateFilter(
         field_name="created_at", lookup_expr="date__gte", label="From", widget=DATE_INPUT
     )
@@ -116,7 +127,7 @@ class StockMovementFilter(django_filters.FilterSet):
 
     class Meta:
         model = StockMovement
-        fields = ["warehouse", "product", "kind", "date_from", "date_to"]
+        fields = ["warehouse", "product", "kind", "reason_code", "date_from", "date_to"]
 
 
 class InventoryCheckFilter(django_filters.FilterSet):
@@ -163,3 +174,41 @@ class WarehouseFilter(django_filters.FilterSet):
         return queryset.filter(
             Q(code__icontains=value) | Q(name__icontains=value) | Q(city__icontains=value)
         )
+
+
+OPEN_TRANSFER = Q(status__in=[Transfer.Status.IN_TRANSIT, Transfer.Status.PARTIALLY_RECEIVED])
+
+
+class TransferFilter(django_filters.FilterSet):
+    warehouse = django_filters.ModelChoiceFilter(
+        queryset=_warehouses,
+        to_field_name="code",
+        label="Warehouse (from or to)",
+        empty_label="All",
+        method="filter_warehouse",
+    )
+    status = django_filters.ChoiceFilter(
+        choices=Transfer.Status.choices, label="Status", empty_label="Any"
+    )
+    open = django_filters.BooleanFilter(
+        method="filter_open", label="On the way only", widget=forms.CheckboxInput
+    )
+    product = django_filters.CharFilter(method="filter_product", label="SKU")
+
+    class Meta:
+        model = Transfer
+        fields = ["warehouse", "status", "open", "product"]
+
+    def filter_warehouse(self, queryset: QuerySet, name: str, value: Warehouse) -> QuerySet:
+        return queryset.filter(Q(source=value) | Q(destination=value))
+
+    def filter_open(self, queryset: QuerySet, name: str, value: bool) -> QuerySet:
+        return queryset.filter(OPEN_TRANSFER) if value else queryset
+
+    def filter_product(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        value = value.strip()
+        if not value:
+            return queryset
+        # EXISTS, not a join: a join would multiply the line totals the list annotates.
+        lines = TransferLine.objects.filter(transfer=OuterRef("pk"), product__sku__iexact=value)
+        return queryset.filter(Exists(lines))

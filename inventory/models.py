@@ -144,10 +144,26 @@ class StockMovement(models.Model):
         QUARANTINE = "quarantine", "Quarantine"
         RELEASE = "release", "Release from quarantine"
 
+    class Reason(models.TextChoices):
+        """Why an adjustment changed the stock: required on every adjustment."""
+
+        DAMAGED = "damaged", "Damaged"
+        EXPIRED = "expired", "Expired"
+        LOST = "lost", "Lost or missing"
+        THEFT = "theft", "Theft"
+        FOUND = "found", "Found"
+        SAMPLE = "sample", "Sample or internal use"
+        SCRAPPED = "scrapped", "Scrapped after inspection"
+        CORRECTION = "correction", "Booking error corrected"
+        OTHER = "other", "Other (explain in the note)"
+
     warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="movements")
     product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="movements")
     delta = models.IntegerField(help_text="Change of on-hand; 0 for quarantine and release")
     kind = models.CharField(max_length=20, choices=Kind.choices)
+    reason_code = models.CharField(
+        max_length=20, choices=Reason.choices, blank=True, help_text="Required on adjustments"
+    )
     reason = models.CharField(max_length=200, blank=True)
     reference_type = models.ForeignKey(
         ContentType, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -257,3 +273,91 @@ class InventoryCheckLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.inventory_check_id}/{self.product_id}"
+
+
+class Transfer(models.Model):
+    """Stock moving from one warehouse to another: out at the source when shipped, in transit
+    at the destination until received (partial receipts allowed)."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        IN_TRANSIT = "in_transit", "In transit"
+        PARTIALLY_RECEIVED = "partially_received", "Partially received"
+        RECEIVED = "received", "Received"
+        CANCELLED = "cancelled", "Cancelled"
+
+    source = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="transfers_out")
+    destination = models.ForeignKey(
+        Warehouse, on_delete=models.PROTECT, related_name="transfers_in"
+    )
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
+    note = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    shipped_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    shipped_at = models.DateTimeField(null=True, blank=True)
+    received_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="Who received the last delivery",
+    )
+    received_at = models.DateTimeField(null=True, blank=True, help_text="Last delivery")
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(source=F("destination")), name="transfer_source_not_destination"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["source", "status"]),
+            models.Index(fields=["destination", "status"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+    @property
+    def number(self) -> str:
+        return f"TR-{self.pk:06d}" if self.pk else "TR-new"
+
+    @property
+    def is_open(self) -> bool:
+        """Shipped and not yet fully received."""
+        return self.status in (self.Status.IN_TRANSIT, self.Status.PARTIALLY_RECEIVED)
+
+
+class TransferLine(models.Model):
+    transfer = models.ForeignKey(Transfer, on_delete=models.CASCADE, related_name="lines")
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+")
+    quantity = models.PositiveIntegerField()
+    received = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["transfer_id", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["transfer", "product"], name="transferline_unique"),
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="transferline_quantity_gt_0"),
+            models.CheckConstraint(
+                condition=Q(received__lte=F("quantity")), name="transferline_received_lte_quantity"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.transfer_id}/{self.product_id} ×{self.quantity}"
+
+    @property
+    def outstanding(self) -> int:
+        return self.quantity - self.received

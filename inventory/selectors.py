@@ -18,6 +18,8 @@ from inventory.models import (
     Product,
     StockLevel,
     StockMovement,
+    Transfer,
+    TransferLine,
     Warehouse,
 )
 from opsportal import roles
@@ -50,6 +52,26 @@ def sees_unit_cost(user: Any) -> bool:
 def sees_expected(check: InventoryCheck, user: Any) -> bool:
     """A blind count hides expected quantity and variance from everyone but managers."""
     return not check.blind or roles.has_role(user, roles.OPERATIONS_MANAGER)
+
+
+def can_work_in(user: Any, warehouse: Warehouse) -> bool:
+    """May the user change stock in this warehouse? Managers anywhere, staff in theirs only."""
+    if not sees_stock(user):
+        return False
+    warehouse_ids = roles.warehouse_ids_for(user)
+    return warehouse_ids is None or warehouse.pk in warehouse_ids
+
+
+def work_warehouses_for(user: Any) -> QuerySet[Warehouse]:
+    """Active warehouses where the user may change stock (for a form's drop-down)."""
+    if not sees_stock(user):
+        return Warehouse.objects.none()
+    return warehouse_choices_for(user).filter(is_active=True).order_by("code")
+
+
+def transfer_destinations() -> QuerySet[Warehouse]:
+    """Every active warehouse: stock may be sent to any of them (code and name only)."""
+    return Warehouse.objects.filter(is_active=True).only("pk", "code", "name").order_by("code")
 
 
 def warehouses_for(user: Any) -> QuerySet[Warehouse]:
@@ -111,6 +133,26 @@ def product_levels_for(product: Product, user: Any) -> list[StockLevel]:
     return list(stock_levels_for(user).filter(product=product))
 
 
+@dataclass(frozen=True)
+class StockTotals:
+    on_hand: int
+    reserved: int
+    quarantined: int
+    in_transit: int
+    available: int
+
+
+def stock_totals(levels: list[StockLevel]) -> StockTotals:
+    """Sums over some levels (e.g. one product in every warehouse the user sees)."""
+    return StockTotals(
+        on_hand=sum(level.on_hand for level in levels),
+        reserved=sum(level.reserved for level in levels),
+        quarantined=sum(level.quarantined for level in levels),
+        in_transit=sum(level.in_transit for level in levels),
+        available=sum(level.available for level in levels),
+    )
+
+
 def movements_for(user: Any) -> QuerySet[StockMovement]:
     """The stock ledger as the user may see it, newest first."""
     return _scoped(StockMovement.objects.all(), user).select_related(
@@ -146,3 +188,27 @@ def check_lines_queryset() -> QuerySet[InventoryCheckLine]:
 def check_lines(check: InventoryCheck) -> QuerySet[InventoryCheckLine]:
     """One check's lines in walking order."""
     return check_lines_queryset().filter(inventory_check=check)
+
+
+def transfers_for(user: Any) -> QuerySet[Transfer]:
+    """Transfers from or to a warehouse the user may see, with line and unit totals."""
+    transfers = Transfer.objects.all()
+    warehouse_ids = roles.warehouse_ids_for(user)
+    if warehouse_ids is not None:
+        transfers = transfers.filter(
+            Q(source_id__in=warehouse_ids) | Q(destination_id__in=warehouse_ids)
+        )
+    return (
+        transfers.select_related("source", "destination", "created_by")
+        .annotate(
+            line_count=Count("lines"),
+            units=Coalesce(Sum("lines__quantity"), 0),
+            received_units=Coalesce(Sum("lines__received"), 0),
+        )
+        .order_by("-created_at", "-id")
+    )
+
+
+def transfer_lines_queryset() -> QuerySet[TransferLine]:
+    """Transfer lines as a transfer shows them: in the order they were entered, with products."""
+    return TransferLine.objects.select_related("product").order_by("id")

@@ -1,22 +1,34 @@
-"""Inventory pages: stock, products, warehouses, counts and the stock ledger (read only)."""
+"""Inventory pages: stock, products, warehouses, counts, the stock ledger, transfers and
+stock adjustments. Writes go through inventory.services; forms show their errors per field."""
 
 from __future__ import annotations
 
+from django.contrib import messages
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
-from django.views.decorators.http import require_GET
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from inventory import selectors
+from inventory import imports, selectors, services
 from inventory.filters import (
     InventoryCheckFilter,
     ProductFilter,
     StockLevelFilter,
     StockMovementFilter,
+    TransferFilter,
     WarehouseFilter,
 )
-from inventory.models import InventoryCheck, Product, Warehouse
+from inventory.forms import (
+    CsvUploadForm,
+    StockAdjustmentForm,
+    TransferForm,
+    TransferReceiveForm,
+    add_service_errors,
+)
+from inventory.models import InventoryCheck, Product, Transfer, Warehouse
 from opsportal import roles
 from opsportal.listing import csv_response, paginate, querystring_without
 
@@ -33,6 +45,16 @@ def _get_warehouse_for_user(request: HttpRequest, code: str) -> Warehouse:
 def _get_check_for_user(request: HttpRequest, pk: int) -> InventoryCheck:
     """A check in one of the user's warehouses; 404 otherwise."""
     return get_object_or_404(selectors.checks_for(request.user), pk=pk)
+
+
+def _get_transfer_for_user(request: HttpRequest, pk: int) -> Transfer:
+    """A transfer from or to one of the user's warehouses; 404 otherwise."""
+    return get_object_or_404(selectors.transfers_for(request.user), pk=pk)
+
+
+def _require_work_in(request: HttpRequest, warehouse: Warehouse, what: str) -> None:
+    if not selectors.can_work_in(request.user, warehouse):
+        raise PermissionDenied(f"You may not {what} in {warehouse.code}.")
 
 
 def _get_product(sku: str) -> Product:
@@ -132,12 +154,18 @@ def product_list(request: HttpRequest) -> HttpResponse:
                 for product in _filtered(filterset).iterator(chunk_size=2000)
             ),
         )
-    context = _list_context(request, filterset, show_cost=show_cost)
+    context = _list_context(
+        request,
+        filterset,
+        show_cost=show_cost,
+        can_import=roles.has_role(request.user, roles.OPERATIONS_MANAGER),
+    )
     return _render_list(request, "inventory/product_list.html", context)
 
 
 @roles.allow(*CATALOGUE_ROLES)
 @require_GET
+@vary_on_headers("HX-Request")
 def product_detail(request: HttpRequest, sku: str) -> HttpResponse:
     product = _get_product(sku)
     context: dict = {
@@ -145,17 +173,58 @@ def product_detail(request: HttpRequest, sku: str) -> HttpResponse:
         "show_cost": selectors.sees_unit_cost(request.user),
         "show_stock": selectors.sees_stock(request.user),
     }
+    template = "inventory/product_detail.html"
     if context["show_stock"]:
         levels = selectors.product_levels_for(product, request.user)
         context["levels"] = levels
-        context["totals"] = {
-            "on_hand": sum(level.on_hand for level in levels),
-            "reserved": sum(level.reserved for level in levels),
-            "quarantined": sum(level.quarantined for level in levels),
-            "available": sum(level.available for level in levels),
-        }
+        context["totals"] = selectors.stock_totals(levels)
+        if request.htmx:  # the levels table polls itself: stock changes show without a reload
+            return render(request, f"{template}#levels", context)
         context["movements"] = selectors.recent_movements_for(product, request.user)
-    return render(request, "inventory/product_detail.html", context)
+        adjust_form = StockAdjustmentForm(user=request.user)
+        if adjust_form.fields["warehouse"].queryset:
+            context["adjust_form"] = adjust_form
+    return render(request, template, context)
+
+
+@roles.allow(*STOCK_ROLES)
+@require_http_methods(["GET", "POST"])
+def stock_adjust(request: HttpRequest, sku: str) -> HttpResponse:
+    """Adjust on-hand of one product in one of the user's warehouses, with a reason code."""
+    product = _get_product(sku)
+    form = StockAdjustmentForm(
+        request.POST or None,
+        user=request.user,
+        initial={"warehouse": request.GET.get("warehouse")},
+    )
+    if request.method == "POST" and form.is_valid():
+        warehouse = form.cleaned_data["warehouse"]
+        try:
+            movement = services.stock_adjust(
+                warehouse=warehouse,
+                product=product,
+                delta=form.cleaned_data["delta"],
+                reason_code=form.cleaned_data["reason_code"],
+                reason=form.cleaned_data["reason"],
+                actor=request.user,
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(
+                request,
+                f"{product.sku} in {warehouse.code}: {movement.delta:+d} "
+                f"({movement.get_reason_code_display().lower()}), "
+                f"on hand now {movement.on_hand_after}.",
+            )
+            return redirect("inventory:product_detail", sku=product.sku)
+    levels = selectors.product_levels_for(product, request.user)
+    return render(
+        request,
+        "inventory/stock_adjust.html",
+        {"product": product, "form": form, "levels": levels},
+        status=400 if form.is_bound else 200,
+    )
 
 
 @roles.allow(*CATALOGUE_ROLES)
@@ -251,6 +320,180 @@ def movement_list(request: HttpRequest) -> HttpResponse:
             ),
         )
     return _render_list(request, "inventory/movement_list.html", _list_context(request, filterset))
+
+
+@roles.allow(*STOCK_ROLES)
+@require_GET
+@vary_on_headers("HX-Request")
+def transfer_list(request: HttpRequest) -> HttpResponse:
+    filterset = TransferFilter(
+        request.GET, queryset=selectors.transfers_for(request.user), request=request
+    )
+    context = _list_context(
+        request,
+        filterset,
+        csv_url="",
+        can_create=selectors.work_warehouses_for(request.user).exists(),
+    )
+    return _render_list(request, "inventory/transfer_list.html", context)
+
+
+def _transfer_context(request: HttpRequest, transfer: Transfer, receive_form=None) -> dict:
+    lines = list(selectors.transfer_lines_queryset().filter(transfer=transfer))
+    can_receive = transfer.is_open and selectors.can_work_in(request.user, transfer.destination)
+    if can_receive and receive_form is None:
+        receive_form = TransferReceiveForm(lines=lines)
+    movements = selectors.movements_for(request.user).filter(
+        reference_type=ContentType.objects.get_for_model(Transfer),
+        reference_id=str(transfer.pk),
+    )
+    return {
+        "transfer": transfer,
+        "lines": lines,
+        "movements": list(movements.order_by("created_at", "id")),
+        "can_ship": transfer.status == Transfer.Status.DRAFT
+        and selectors.can_work_in(request.user, transfer.source),
+        "receive_form": receive_form if can_receive else None,
+    }
+
+
+@roles.allow(*STOCK_ROLES)
+@require_GET
+def transfer_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    transfer = _get_transfer_for_user(request, pk)
+    return render(request, "inventory/transfer_detail.html", _transfer_context(request, transfer))
+
+
+@roles.allow(*STOCK_ROLES)
+@require_http_methods(["GET", "POST"])
+def transfer_create(request: HttpRequest) -> HttpResponse:
+    """A draft transfer from one of the user's warehouses to any active warehouse."""
+    form = TransferForm(
+        request.POST or None, user=request.user, initial={"source": request.GET.get("from")}
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            transfer = services.transfer_create(
+                source=form.cleaned_data["source"],
+                destination=form.cleaned_data["destination"],
+                lines=form.cleaned_data["lines"],
+                note=form.cleaned_data["note"],
+                actor=request.user,
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(
+                request, f"{transfer.number} created as a draft: ship it when it leaves."
+            )
+            return redirect("inventory:transfer_detail", pk=transfer.pk)
+    return render(
+        request,
+        "inventory/transfer_form.html",
+        {"form": form},
+        status=400 if form.is_bound else 200,
+    )
+
+
+@roles.allow(*STOCK_ROLES)
+@require_POST
+def transfer_ship(request: HttpRequest, pk: int) -> HttpResponse:
+    transfer = _get_transfer_for_user(request, pk)
+    _require_work_in(request, transfer.source, "ship stock")
+    try:
+        services.transfer_ship(transfer=transfer, actor=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"{transfer.number} shipped: the stock is on its way.")
+    return redirect("inventory:transfer_detail", pk=transfer.pk)
+
+
+@roles.allow(*STOCK_ROLES)
+@require_POST
+def transfer_receive(request: HttpRequest, pk: int) -> HttpResponse:
+    transfer = _get_transfer_for_user(request, pk)
+    _require_work_in(request, transfer.destination, "receive stock")
+    lines = list(selectors.transfer_lines_queryset().filter(transfer=transfer))
+    form = TransferReceiveForm(request.POST, lines=lines)
+    if form.is_valid():
+        try:
+            received = services.transfer_receive(
+                transfer=transfer, actor=request.user, quantities=form.quantities()
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(
+                request, f"{received.number}: {received.get_status_display().lower()}."
+            )
+            return redirect("inventory:transfer_detail", pk=transfer.pk)
+    context = _transfer_context(request, transfer, receive_form=form)
+    return render(request, "inventory/transfer_detail.html", context, status=400)
+
+
+@roles.allow(*STOCK_ROLES)
+@require_POST
+def transfer_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    transfer = _get_transfer_for_user(request, pk)
+    _require_work_in(request, transfer.source, "cancel transfers")
+    try:
+        services.transfer_cancel(transfer=transfer, actor=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"{transfer.number} cancelled.")
+    return redirect("inventory:transfer_detail", pk=transfer.pk)
+
+
+def _csv_import(request: HttpRequest, *, title: str, columns, run, done_url: str) -> HttpResponse:
+    """Upload form → run(data) → redirect with a summary, or the problems by row and column."""
+    form = CsvUploadForm(request.POST or None, request.FILES or None)
+    problems: list[imports.Problem] = []
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data["file"].read(imports.MAX_BYTES + 1)
+        try:
+            summary = run(data)
+        except ValidationError as exc:
+            problems = imports.problems_of(exc)
+        else:
+            messages.success(
+                request,
+                f"{title}: {summary.created} new, {summary.updated} changed"
+                + (f", {summary.unchanged} unchanged." if summary.unchanged else "."),
+            )
+            return redirect(done_url)
+    context = {"form": form, "title": title, "columns": columns, "problems": problems}
+    status = 400 if form.is_bound else 200
+    return render(request, "inventory/csv_import.html", context, status=status)
+
+
+@roles.allow(roles.OPERATIONS_MANAGER)
+@require_http_methods(["GET", "POST"])
+def product_import(request: HttpRequest) -> HttpResponse:
+    """Create or update products from a CSV file (all rows or none)."""
+    return _csv_import(
+        request,
+        title="Import products",
+        columns=imports.PRODUCT_COLUMNS,
+        run=lambda data: imports.product_import_csv(data=data),
+        done_url="inventory:product_list",
+    )
+
+
+@roles.allow(*STOCK_ROLES)
+@require_http_methods(["GET", "POST"])
+def stock_import(request: HttpRequest) -> HttpResponse:
+    """Opening stock from a CSV file (all rows or none); staff only for their warehouses."""
+    return _csv_import(
+        request,
+        title="Import opening stock",
+        columns=imports.STOCK_COLUMNS,
+        run=lambda data: imports.stock_import_opening_csv(
+            data=data, actor=request.user, warehouse_ids=roles.warehouse_ids_for(request.user)
+        ),
+        done_url="inventory:stock_list",
+    )
 
 
 def _reference_label(movement) -> str:

@@ -30,6 +30,7 @@ NAV: tuple[NavItem, ...] = (
     NavItem("Stock", "inventory:stock_list", "Inventory"),
     NavItem("Products", "inventory:product_list", "Inventory"),
     NavItem("Warehouses", "inventory:warehouse_list", "Inventory"),
+    NavItem("Transfers", "inventory:transfer_list", "Inventory"),
     NavItem("Counts", "inventory:check_list", "Inventory"),
     NavItem("Stock ledger", "inventory:movement_list", "Inventory"),
     NavItem("Vendors", "vendors:vendor_list", "Vendors"),

@@ -237,6 +237,8 @@ SPECTACULAR_SETTINGS = {
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     # Many models have a Status or Kind: name each enum after its model so none collide.
     "ENUM_NAME_OVERRIDES": {
+        "TransferStatusEnum": "inventory.models.Transfer.Status",
+        "StockMovementReasonEnum": "inventory.models.StockMovement.Reason",
         "DocumentJobKindEnum": "opsportal.models.DocumentJob.Kind",
         "DocumentJobStatusEnum": "opsportal.models.DocumentJob.Status",
         "ProductUnitEnum": "inventory.models.Product.Unit",

@@ -6,8 +6,9 @@ from tests.factories import (
     InventoryCheckLineFactory,
     ProductFactory,
     StockLevelFactory,
+    WarehouseFactory,
 )
-from tests.inventory.factories import StockMovementFactory
+from tests.inventory.factories import StockMovementFactory, TransferFactory, TransferLineFactory
 
 
 def add_objects(world: dict) -> None:
@@ -21,6 +22,16 @@ def add_objects(world: dict) -> None:
         check = InventoryCheckFactory(warehouse=warehouse)
         InventoryCheckLineFactory(inventory_check=check, product=product, expected=100)
         world[f"inventory_check{key}"] = check
+    # A transfer touching the staff member's warehouse, and one between two others.
+    third = WarehouseFactory(code="WH-C", name="Capital City")
+    world["inventory_transfer"] = TransferFactory(
+        source=world["warehouse"], destination=world["other_warehouse"]
+    )
+    world["inventory_transfer_other"] = TransferFactory(
+        source=world["other_warehouse"], destination=third
+    )
+    for transfer in (world["inventory_transfer"], world["inventory_transfer_other"]):
+        TransferLineFactory(transfer=transfer, product=product)
 
 
 def _pk(name: str) -> dict:
@@ -50,6 +61,17 @@ MATRIX = {
     "inventory:check_list": rule(*STOCK),
     "inventory:check_detail": rule(*STOCK, **_pk("check")),
     "inventory:movement_list": rule(*STOCK),
+    "inventory:stock_adjust": rule(*STOCK, **_product),
+    "inventory:stock_import": rule(*STOCK),
+    "inventory:product_import": rule(MANAGER),
+    "inventory:transfer_list": rule(*STOCK),
+    "inventory:transfer_create": rule(*STOCK),
+    "inventory:transfer_detail": rule(*STOCK, **_pk("transfer")),
+    # POST-only: a GET answers 405 to those let in, so another warehouse's transfer is
+    # tested with real POSTs in test_transfer_pages.py.
+    "inventory:transfer_ship": rule(*STOCK, kwargs=_pk("transfer")["kwargs"]),
+    "inventory:transfer_receive": rule(*STOCK, kwargs=_pk("transfer")["kwargs"]),
+    "inventory:transfer_cancel": rule(*STOCK, kwargs=_pk("transfer")["kwargs"]),
     "api:warehouse-list": rule(*CATALOGUE),
     "api:warehouse-detail": rule(*CATALOGUE, **_warehouse),
     "api:product-list": rule(*CATALOGUE),
@@ -60,4 +82,11 @@ MATRIX = {
     "api:movement-detail": rule(*STOCK, **_pk("movement")),
     "api:inventorycheck-list": rule(*STOCK),
     "api:inventorycheck-detail": rule(*STOCK, **_pk("check")),
+    "api:product-availability": rule(*STOCK, **_product),
+    "api:transfer-list": rule(*STOCK),
+    "api:transfer-detail": rule(*STOCK, **_pk("transfer")),
+    # POST-only actions (405 on GET); other warehouses' transfers: test_transfer_api.py.
+    "api:transfer-ship": rule(*STOCK, kwargs=_pk("transfer")["kwargs"]),
+    "api:transfer-receive": rule(*STOCK, kwargs=_pk("transfer")["kwargs"]),
+    "api:transfer-cancel": rule(*STOCK, kwargs=_pk("transfer")["kwargs"]),
 }

@@ -3,6 +3,8 @@
 import pytest
 from django.urls import reverse
 
+from inventory import services
+from inventory.models import StockLevel, Transfer
 from tests.factories import (
     InventoryCheckFactory,
     InventoryCheckLineFactory,
@@ -10,7 +12,7 @@ from tests.factories import (
     StockLevelFactory,
     WarehouseFactory,
 )
-from tests.inventory.factories import StockMovementFactory
+from tests.inventory.factories import StockMovementFactory, TransferFactory, TransferLineFactory
 
 
 def _grow(model: str, warehouse, user, count: int) -> None:
@@ -27,11 +29,22 @@ def _grow(model: str, warehouse, user, count: int) -> None:
             InventoryCheckFactory(warehouse=warehouse, assigned_to=user)
         elif model == "inventorycheckline":
             InventoryCheckLineFactory(inventory_check__warehouse=warehouse, counted_by=user)
+        elif model in ("transfer", "transferline"):
+            TransferLineFactory(transfer__source=warehouse, transfer__created_by=user)
 
 
 @pytest.mark.parametrize(
     "model",
-    ["warehouse", "product", "stocklevel", "stockmovement", "inventorycheck", "inventorycheckline"],
+    [
+        "warehouse",
+        "product",
+        "stocklevel",
+        "stockmovement",
+        "inventorycheck",
+        "inventorycheckline",
+        "transfer",
+        "transferline",
+    ],
 )
 def test_changelist_query_count_does_not_grow_with_rows(
     superuser_client, superuser, warehouse, queries_for, model
@@ -98,3 +111,37 @@ def test_the_stock_changelist_sorts_on_available(superuser_client, warehouse):
     response = superuser_client.get(url, {"o": "8"})
     assert response.status_code == 200
     assert [level.product.sku for level in response.context["cl"].result_list] == ["LESS", "MORE"]
+
+
+def test_a_transfer_page_shows_its_lines_read_only(superuser_client, warehouse):
+    line = TransferLineFactory(transfer__source=warehouse, quantity=7)
+    url = reverse("admin:inventory_transfer_change", args=[line.transfer.pk])
+    body = superuser_client.get(url).content.decode()
+    assert line.product.sku in body
+    assert 'name="lines-0-quantity"' not in body
+    assert superuser_client.get(reverse("admin:inventory_transfer_add")).status_code == 403
+    assert superuser_client.get(reverse("admin:inventory_transferline_add")).status_code == 403
+
+
+def test_admin_actions_ship_and_receive_through_the_services(
+    superuser_client, superuser, warehouse, other_warehouse
+):
+    ready = TransferFactory(source=warehouse, destination=other_warehouse)
+    line = TransferLineFactory(transfer=ready, quantity=3)
+    services.stock_receive(warehouse=warehouse, product=line.product, quantity=5, actor=None)
+    short = TransferFactory(source=warehouse, destination=other_warehouse)
+    TransferLineFactory(transfer=short, quantity=1)  # never stocked at the source
+    url = reverse("admin:inventory_transfer_changelist")
+    response = superuser_client.post(
+        url, {"action": "ship", "_selected_action": [ready.pk, short.pk]}, follow=True
+    )
+    body = response.content.decode()
+    assert "1 transfer(s) shipped." in body
+    assert f"{short.number}: There is no stock of" in body
+    ready.refresh_from_db()
+    short.refresh_from_db()
+    assert (ready.status, ready.shipped_by) == (Transfer.Status.IN_TRANSIT, superuser)
+    assert short.status == Transfer.Status.DRAFT
+    superuser_client.post(url, {"action": "receive_everything", "_selected_action": [ready.pk]})
+    level = StockLevel.objects.get(warehouse=other_warehouse, product=line.product)
+    assert (level.on_hand, level.in_transit) == (3, 0)

@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
+from inventory.selectors import StockTotals
 from tests.factories import ProductFactory, StockLevelFactory
 from tests.inventory.factories import StockMovementFactory
 
@@ -138,12 +139,9 @@ def test_the_detail_shows_levels_and_totals_to_managers(
     StockLevelFactory(warehouse=other_warehouse, product=priced_product, on_hand=30, quarantined=5)
     response = manager_client.get(_detail_url(priced_product))
     assert [level.warehouse.code for level in response.context["levels"]] == ["WH-A", "WH-B"]
-    assert response.context["totals"] == {
-        "on_hand": 80,
-        "reserved": 10,
-        "quarantined": 5,
-        "available": 65,
-    }
+    assert response.context["totals"] == StockTotals(
+        on_hand=80, reserved=10, quarantined=5, in_transit=0, available=65
+    )
     body = response.content.decode()
     assert '<th class="num" data-testid="total-available">65</th>' in body
     assert "987.65" in body
@@ -158,7 +156,7 @@ def test_staff_see_their_levels_and_movements_only_and_no_price(
     StockMovementFactory(warehouse=other_warehouse, product=priced_product, reason="theirs")
     response = warehouse_client.get(_detail_url(priced_product))
     assert [level.warehouse.code for level in response.context["levels"]] == ["WH-A"]
-    assert response.context["totals"]["on_hand"] == 50
+    assert response.context["totals"].on_hand == 50
     assert [movement.reason for movement in response.context["movements"]] == ["ours"]
     body = response.content.decode()
     assert "WH-B" not in body
@@ -180,3 +178,27 @@ def test_contract_admins_see_the_product_but_no_stock(contracts_client, priced_p
     assert "4321" not in body
     assert 'data-testid="product-levels"' not in body
     assert "987.65" not in body
+
+
+def test_the_levels_table_polls_and_answers_htmx_with_the_table_only(
+    manager_client, priced_product, warehouse
+):
+    StockLevelFactory(warehouse=warehouse, product=priced_product, on_hand=50, in_transit=4)
+    page = manager_client.get(_detail_url(priced_product)).content.decode()
+    assert 'hx-trigger="every 10s"' in page
+    fragment = manager_client.get(_detail_url(priced_product), HTTP_HX_REQUEST="true")
+    body = fragment.content.decode()
+    assert body.lstrip().startswith('<div class="table-wrap" id="levels"')
+    assert "Latest movements" not in body
+    assert "HX-Request" in fragment["Vary"]
+
+
+def test_stock_roles_get_the_adjustment_form_for_their_warehouses(
+    warehouse_client, contracts_client, priced_product, warehouse, other_warehouse
+):
+    body = warehouse_client.get(_detail_url(priced_product)).content.decode()
+    assert 'data-testid="adjust-form"' in body
+    assert '<option value="WH-A"' in body
+    assert "WH-B" not in body
+    other = contracts_client.get(_detail_url(priced_product)).content.decode()
+    assert 'data-testid="adjust-form"' not in other
