@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.db.models import (
     BooleanField,
@@ -232,7 +233,7 @@ class _ValueDisplay:
     def _field(self, name: str) -> models.Field | None:
         try:
             return self.model._meta.get_field(name)
-        except Exception:  # noqa: BLE001 - a field removed since the record was written
+        except FieldDoesNotExist:  # a field removed since the record was written
             return None
 
     def label(self, name: str) -> str:
