@@ -30,7 +30,14 @@ from inventory.forms import (
 )
 from inventory.models import InventoryCheck, Product, Transfer, Warehouse
 from opsportal import roles
-from opsportal.listing import csv_response, paginate, querystring_without
+from opsportal.listing import (
+    csv_response,
+    list_context,
+    list_template,
+    paginate,
+    querystring_without,
+    wants_csv,
+)
 
 STOCK_ROLES = (roles.OPERATIONS_MANAGER, roles.WAREHOUSE_STAFF)
 # Contract admins read the catalogue and the warehouses for purchase orders, never stock.
@@ -68,24 +75,12 @@ def _filtered(filterset) -> QuerySet:
 
 
 def _list_context(request: HttpRequest, filterset, **extra) -> dict:
-    """What every list template reads: the filter form, one page, the query strings."""
-    query = querystring_without(request, "page", "format")
-    return {
-        "filter": filterset,
-        "page_obj": paginate(request, _filtered(filterset)),
-        "querystring": querystring_without(request, "page"),
-        "csv_url": f"?{query}&format=csv" if query else "?format=csv",
-        **extra,
-    }
+    return list_context(request, filterset, _filtered(filterset), **extra)
 
 
 def _render_list(request: HttpRequest, template: str, context: dict) -> HttpResponse:
     # HTMX (filters, polling) swaps only the results; the same URL renders the whole page.
-    return render(request, f"{template}#results" if request.htmx else template, context)
-
-
-def _wants_csv(request: HttpRequest) -> bool:
-    return request.GET.get("format") == "csv"
+    return render(request, list_template(request, template), context)
 
 
 @roles.allow(*STOCK_ROLES)
@@ -95,7 +90,7 @@ def stock_list(request: HttpRequest) -> HttpResponse:
     filterset = StockLevelFilter(
         request.GET, queryset=selectors.stock_levels_for(request.user), request=request
     )
-    if _wants_csv(request):
+    if wants_csv(request):
         return csv_response(
             "stock.csv",
             [
@@ -135,7 +130,7 @@ def stock_list(request: HttpRequest) -> HttpResponse:
 def product_list(request: HttpRequest) -> HttpResponse:
     filterset = ProductFilter(request.GET, queryset=selectors.products(), request=request)
     show_cost = selectors.sees_unit_cost(request.user)
-    if _wants_csv(request):
+    if wants_csv(request):
         header = ["sku", "name", "barcode", "unit", "abc_class", "weight_grams", "active"]
         return csv_response(
             "products.csv",
@@ -290,7 +285,7 @@ def movement_list(request: HttpRequest) -> HttpResponse:
     filterset = StockMovementFilter(
         request.GET, queryset=selectors.movements_for(request.user), request=request
     )
-    if _wants_csv(request):
+    if wants_csv(request):
         return csv_response(
             "stock-ledger.csv",
             [
