@@ -18,7 +18,7 @@ class NavItem:
 
 
 # Order is the order on screen. An entry whose page is not built yet is simply not listed
-# (NoReverseMatch); tests/opsportal/test_navigation.py holds every listed name to a real page.
+# (NoReverseMatch); tests/opsportal/test_home.py holds every other listed name to a real URL.
 NAV: tuple[NavItem, ...] = (
     NavItem("Home", "home", "Portal"),
     NavItem("Dashboard", "dashboard", "Portal"),
