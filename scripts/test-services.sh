@@ -12,7 +12,7 @@ set -euo pipefail
 
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-STATE_FILE=$ROOT/var/test-services.env
+STATE_FILE=${TEST_SERVICES_STATE:-$ROOT/var/test-services.env}
 PG_PORT=${TEST_PG_PORT:-54329}
 REDIS_PORT=${TEST_REDIS_PORT:-63799}
 DB_NAME=opsportal
