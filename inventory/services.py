@@ -43,6 +43,7 @@ from inventory.models import (
     TransferLine,
     Warehouse,
 )
+from inventory.signals import stock_moved
 
 INSUFFICIENT_STOCK = "insufficient_stock"
 INVALID_STATUS = "invalid_status"
@@ -293,8 +294,19 @@ def _change_one(
         reason=reason,
         reason_code=reason_code,
     )
-    movement.save()
+    _record([movement])
     return movement
+
+
+def _record(movements: list[StockMovement]) -> list[StockMovement]:
+    """Saves ledger rows and tells listeners (inventory.signals.stock_moved) in the transaction."""
+    if len(movements) == 1:
+        movements[0].save()
+    else:
+        movements = StockMovement.objects.bulk_create(movements)
+    for movement in movements:
+        stock_moved.send(sender=StockMovement, movement=movement)
+    return movements
 
 
 # --- receipts, shipments, adjustments, counts, returns, quarantine ---------------------------
@@ -435,7 +447,7 @@ def stock_count_correct(
     movement = _movement(
         level, kind=Kind.COUNT, delta=difference, actor=actor, reference=reference, reason=reason
     )
-    movement.save()
+    _record([movement])
     return movement
 
 
@@ -626,7 +638,7 @@ def stock_consume_many(
                 reason=reason,
             )
         )
-    return StockMovement.objects.bulk_create(movements)
+    return _record(movements)
 
 
 def stock_consume(
@@ -740,7 +752,7 @@ def transfer_ship(*, transfer: Transfer, actor: Actor) -> Transfer:
             )
         )
         _apply(levels[destination_key], _Delta(in_transit=line.quantity), field="lines")
-    StockMovement.objects.bulk_create(movements)
+    _record(movements)
     transfer.status = Transfer.Status.IN_TRANSIT
     transfer.shipped_by = actor
     transfer.shipped_at = timezone.now()
@@ -808,7 +820,7 @@ def transfer_receive(
         )
         TransferLine.objects.filter(pk=line.pk).update(received=F("received") + quantity)
         line.received += quantity
-    StockMovement.objects.bulk_create(movements)
+    _record(movements)
     complete = all(line.received == line.quantity for line in lines)
     transfer.status = Transfer.Status.RECEIVED if complete else Transfer.Status.PARTIALLY_RECEIVED
     transfer.received_by = actor
