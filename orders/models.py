@@ -281,12 +281,22 @@ class CustomerEmail(models.Model):
     shipment = models.ForeignKey(
         Shipment, null=True, blank=True, on_delete=models.CASCADE, related_name="emails"
     )
+    # A return's emails (return received) are unique per return, not per order.
+    return_request = models.ForeignKey(
+        "ReturnRequest", null=True, blank=True, on_delete=models.CASCADE, related_name="emails"
+    )
     to = models.EmailField()
     subject = models.CharField(max_length=200)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
+    # The Celery task id holding the `sending` claim: its own redelivery may take the claim over.
+    claimed_by = models.CharField(max_length=64, blank=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
+    # When a transient failure is retried (backoff); the sweeper leaves it alone until then.
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    # Sends a manager asked for on purpose after the first one (never a silent duplicate).
+    resends = models.PositiveIntegerField(default=0)
     sent_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -301,8 +311,13 @@ class CustomerEmail(models.Model):
             ),
             models.UniqueConstraint(
                 fields=["order", "kind"],
-                condition=Q(shipment__isnull=True),
+                condition=Q(shipment__isnull=True, return_request__isnull=True),
                 name="customeremail_unique_per_order",
+            ),
+            models.UniqueConstraint(
+                fields=["return_request", "kind"],
+                condition=Q(return_request__isnull=False),
+                name="customeremail_unique_per_return",
             ),
         ]
         indexes = [models.Index(fields=["status", "created_at"])]
@@ -326,6 +341,7 @@ class ReturnRequest(models.Model):
         RESTOCK = "restock", "Restock"
         SCRAP = "scrap", "Scrap"
         QUALITY = "quality", "To quality"
+        MIXED = "mixed", "Mixed (per line)"
 
     class RefundStatus(models.TextChoices):
         NONE = "none", "No refund"
@@ -349,7 +365,17 @@ class ReturnRequest(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # Approval or rejection: who, when, and why (a rejection must say why).
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.CharField(max_length=300, blank=True)
+    received_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     received_at = models.DateTimeField(null=True, blank=True)
+    refund_updated_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -366,6 +392,10 @@ class ReturnLine(models.Model):
     order_line = models.ForeignKey(OrderLine, on_delete=models.PROTECT, related_name="+")
     quantity = models.PositiveIntegerField()
     received_quantity = models.PositiveIntegerField(default=0)
+    # What happened to the received units: restocked, scrapped or sent to quality (quarantine).
+    disposition = models.CharField(
+        max_length=10, choices=ReturnRequest.Disposition.choices, blank=True, default=""
+    )
 
     class Meta:
         constraints = [
