@@ -44,7 +44,6 @@ from __future__ import annotations
 import bisect
 import csv
 import datetime as dt
-import functools
 import itertools
 import json
 import math
@@ -76,6 +75,7 @@ from inventory.models import (
     Warehouse,
 )
 from opsportal import roles
+from opsportal.geo import add_business_days, haversine_km
 from opsportal.models import User
 from orders.models import (
     Allocation,
@@ -113,6 +113,7 @@ from vendors.models import (
     VendorContact,
     VendorContract,
 )
+from vendors.rating import zone_for_km
 
 SEED = 20260611
 PASSWORD = "opsportal-demo"  # noqa: S105 (the agreed public demo login, printed by `make run`)
@@ -204,7 +205,6 @@ LOGINS = [
 ]
 
 WEIGHT_BREAKS = (500, 1000, 2000, 5000, 10000, 20000, 30000)
-ZONE_LIMITS_KM = (150, 400, 800, 1200, 1600, 2100, 2700)  # zone 1 below 150 km … zone 8
 # Transit days a service level allows (carrier choice: cheapest service meeting it).
 PROMISE_DAYS = {"economy": 7, "standard": 5, "expedited": 2, "overnight": 1}
 
@@ -223,17 +223,6 @@ def ean13(base12: str) -> str:
     return base12 + str((10 - total % 10) % 10)
 
 
-def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * 6371.0 * math.asin(math.sqrt(a))
-
-
-def zone_for_km(km: float) -> int:
-    return 1 + bisect.bisect_right(ZONE_LIMITS_KM, km)
-
-
 def rate_price(carrier: dict, service: dict, zone: int, grams: int) -> Decimal:
     """A rate-card cell: rises with zone and weight; regional carriers charge extra far away."""
     kg, far = Decimal(grams) / 1000, zone - 1
@@ -250,15 +239,6 @@ def rate_price(carrier: dict, service: dict, zone: int, grams: int) -> Decimal:
 def weight_break(grams: int) -> int:
     i = bisect.bisect_left(WEIGHT_BREAKS, grams)
     return WEIGHT_BREAKS[min(i, len(WEIGHT_BREAKS) - 1)]
-
-
-@functools.lru_cache(maxsize=8192)
-def add_business_days(day: dt.date, days: int) -> dt.date:
-    while days > 0:
-        day += dt.timedelta(days=1)
-        if day.weekday() < 5:
-            days -= 1
-    return day
 
 
 def money(value: float | Decimal) -> Decimal:

@@ -24,6 +24,14 @@ def _media_in_tmp(tmp_path_factory):
     settings.MEDIA_ROOT = tmp_path_factory.mktemp("media")
 
 
+@pytest.fixture(autouse=True)
+def _fresh_rate_cache():
+    """Carrier rates are cached per process: a test never sees another test's rate cards."""
+    from vendors import rating
+
+    rating.clear_rate_cache()
+
+
 @pytest.fixture
 def warehouse(db):
     return factories.WarehouseFactory(code="WH-A", name="Springfield")
