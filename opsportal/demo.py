@@ -101,6 +101,7 @@ from quality.models import (
     SafetyIncident,
     SOPDocument,
     SOPVersion,
+    SOPWorkLink,
 )
 from vendors.models import (
     Carrier,
@@ -2353,6 +2354,16 @@ MANUAL_ORDER = [
     "SOP-ORD-003",
     "SOP-INV-001",
 ]
+# Where work happens → the SOP it follows ({% sop_link key %} on those screens).
+SOP_WORK_LINKS = {
+    "inventory.count": "SOP-INV-001",
+    "orders.pick": "SOP-WH-001",
+    "orders.pack": "SOP-WH-002",
+    "orders.ship": "SOP-WH-003",
+    "orders.returns": "SOP-ORD-003",
+    "vendors.receive": "SOP-QA-001",
+    "quality.inspection": "SOP-QA-001",
+}
 
 
 def sop_body(code: str) -> str:
@@ -2462,6 +2473,12 @@ def seed_sops(s: Seeder) -> int:
                 ],
             )
             created += 1 + len(MANUAL_ORDER)
+    linked = set(SOPWorkLink.objects.values_list("key", flat=True))
+    by_code = {d.code: d for d in SOPDocument.objects.filter(code__in=SOP_WORK_LINKS.values())}
+    for key, code in SOP_WORK_LINKS.items():
+        if key not in linked and code in by_code:
+            SOPWorkLink.objects.create(key=key, document=by_code[code])
+            created += 1
     return created
 
 

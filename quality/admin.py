@@ -20,6 +20,7 @@ from quality.models import (
     SafetyIncident,
     SOPDocument,
     SOPVersion,
+    SOPWorkLink,
 )
 
 
@@ -161,6 +162,13 @@ class SOPDocumentAdmin(SimpleHistoryAdmin):
     raw_id_fields = ["owner"]
     filter_horizontal = ["roles"]
     inlines = [SOPVersionInline]
+
+
+@admin.register(SOPWorkLink)
+class SOPWorkLinkAdmin(admin.ModelAdmin):
+    list_display = ["key", "document"]
+    list_select_related = ["document"]
+    autocomplete_fields = ["document"]
 
 
 @admin.register(SOPVersion)

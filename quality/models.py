@@ -333,6 +333,28 @@ class SOPDocument(models.Model):
         return f"{self.code} {self.title}"
 
 
+class SOPWorkLink(models.Model):
+    """Which SOP a place of work follows: `{% sop_link "orders.pick" %}` shows its effective version."""
+
+    class Key(models.TextChoices):
+        INVENTORY_COUNT = "inventory.count", "Counting stock"
+        ORDERS_PICK = "orders.pick", "Picking"
+        ORDERS_PACK = "orders.pack", "Packing"
+        ORDERS_SHIP = "orders.ship", "Shipping"
+        ORDERS_RETURNS = "orders.returns", "Returns"
+        VENDORS_RECEIVE = "vendors.receive", "Receiving"
+        QUALITY_INSPECTION = "quality.inspection", "Inspections"
+
+    key = models.CharField(max_length=40, choices=Key.choices, unique=True)
+    document = models.ForeignKey(SOPDocument, on_delete=models.CASCADE, related_name="work_links")
+
+    class Meta:
+        ordering = ["key"]
+
+    def __str__(self) -> str:
+        return f"{self.key} → {self.document_id}"
+
+
 class SOPVersion(models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"

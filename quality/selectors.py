@@ -318,3 +318,24 @@ def acknowledgements_of(version: SOPVersion) -> QuerySet[Acknowledgement]:
         .select_related("user")
         .order_by("acknowledged_at", "id")
     )
+
+
+@dataclass(frozen=True)
+class EffectiveSOP:
+    code: str
+    title: str
+    number: int
+    effective_at: datetime.datetime | None
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.title} v{self.number}"
+
+
+def effective_sop_for_work(key: str) -> EffectiveSOP | None:
+    """The effective version of the SOP a place of work follows (SOPWorkLink), or None."""
+    row = (
+        SOPVersion.objects.filter(status=SOPVersion.Status.EFFECTIVE, document__work_links__key=key)
+        .values_list("document__code", "document__title", "number", "effective_at")
+        .first()
+    )
+    return EffectiveSOP(*row) if row else None
