@@ -66,6 +66,22 @@ class Product(models.Model):
     abc_class_locked = models.BooleanField(
         default=False, help_text="Set by hand: the nightly classification leaves it alone"
     )
+    # What the last classification computed (kept even when a manager overrode abc_class).
+    abc_computed_class = models.CharField(max_length=1, choices=AbcClass.choices, blank=True)
+    abc_movement_value = models.DecimalField(
+        max_digits=16, decimal_places=2, null=True, blank=True, help_text="Shipped value"
+    )
+    abc_value_share = models.DecimalField(
+        max_digits=7,
+        decimal_places=4,
+        null=True,
+        blank=True,
+        help_text="Share of all shipped value up to and including this product (0–1)",
+    )
+    abc_computed_at = models.DateTimeField(null=True, blank=True)
+    lead_time_days = models.PositiveIntegerField(
+        default=7, help_text="Days from ordering to receiving (replenishment)"
+    )
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -180,6 +196,8 @@ class StockMovement(models.Model):
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["warehouse", "product", "created_at"]),
+            # Counts read "the last row" and "the rows after a snapshot" by id per product.
+            models.Index(fields=["warehouse", "product", "id"]),
             models.Index(fields=["product", "created_at"]),
             models.Index(fields=["reference_type", "reference_id"]),
             models.Index(fields=["kind", "created_at"]),
@@ -220,6 +238,9 @@ class InventoryCheck(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PLANNED)
     blind = models.BooleanField(default=True, help_text="Counters never see the expected quantity")
     location = models.CharField(max_length=30, blank=True, help_text="Bin prefix for a location")
+    planned_on = models.DateField(
+        null=True, blank=True, help_text="The day the daily planner made it (null: by hand)"
+    )
     assigned_to = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -238,12 +259,25 @@ class InventoryCheck(models.Model):
     posted_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    OPEN_STATUSES = (Status.PLANNED, Status.COUNTING, Status.REVIEW)
+
     class Meta:
         ordering = ["-scheduled_for", "-id"]
         indexes = [models.Index(fields=["warehouse", "status", "scheduled_for"])]
+        constraints = [
+            # The planner makes at most one scheduled check per warehouse and day: running it
+            # twice (or twice at once) creates nothing new.
+            models.UniqueConstraint(
+                fields=["warehouse", "planned_on"], name="inventorycheck_one_plan_per_day"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"Count {self.pk} {self.warehouse_id} {self.scheduled_for}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN_STATUSES
 
 
 class InventoryCheckLine(models.Model):
@@ -263,6 +297,39 @@ class InventoryCheckLine(models.Model):
     recount = models.BooleanField(default=False, help_text="A recount was asked for")
     first_count = models.PositiveIntegerField(null=True, blank=True)
 
+    class Decision(models.TextChoices):
+        NONE = "", "—"
+        PENDING = "pending", "Waiting for a manager"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+
+    # The snapshot: the last ledger row of this product in the warehouse when counting began,
+    # and the one when the line was counted; the deltas between them (count corrections
+    # excepted) are what moved while the count went on (picking does not stop).
+    snapshot_movement_id = models.BigIntegerField(null=True, blank=True)
+    counted_movement_id = models.BigIntegerField(null=True, blank=True)
+    moved_during_count = models.IntegerField(null=True, blank=True)
+    unit_cost = models.DecimalField(
+        max_digits=12, decimal_places=2, null=True, blank=True, help_text="At the snapshot"
+    )
+    first_variance = models.IntegerField(null=True, blank=True)
+    within_tolerance = models.BooleanField(null=True, blank=True)
+    decision = models.CharField(
+        max_length=10, choices=Decision.choices, blank=True, default=Decision.NONE
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    correction = models.ForeignKey(
+        "StockMovement",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The count correction posted for this line",
+    )
+
     class Meta:
         ordering = ["bin", "product_id"]
         constraints = [
@@ -270,9 +337,24 @@ class InventoryCheckLine(models.Model):
                 fields=["inventory_check", "product"], name="checkline_unique_product"
             )
         ]
+        # Open blind checks hide a product's stock from counters: looked up by product.
+        indexes = [models.Index(fields=["product", "inventory_check"])]
 
     def __str__(self) -> str:
         return f"{self.inventory_check_id}/{self.product_id}"
+
+    @property
+    def book_quantity(self) -> int | None:
+        """What the records say was there when the line was counted."""
+        if self.expected is None or self.moved_during_count is None:
+            return None
+        return self.expected + self.moved_during_count
+
+    @property
+    def variance_value(self):
+        if self.variance is None or self.unit_cost is None:
+            return None
+        return self.variance * self.unit_cost
 
 
 class Transfer(models.Model):

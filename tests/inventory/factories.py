@@ -37,3 +37,30 @@ class TransferLineFactory(factory.django.DjangoModelFactory):
     transfer = factory.SubFactory(TransferFactory)
     product = factory.SubFactory(ProductFactory)
     quantity = 5
+
+
+def stocked(warehouse, product=None, quantity: int = 50, *, bin: str = "", **level):
+    """A product received into a warehouse through the services (ledger and level agree)."""
+    from inventory import services
+
+    product = product or ProductFactory()
+    if quantity:
+        services.stock_receive(warehouse=warehouse, product=product, quantity=quantity, actor=None)
+    if bin or level:
+        services.stock_level_configure(warehouse=warehouse, product=product, bin=bin, **level)
+    return product
+
+
+def counting_check(warehouse, products, *, by, blind: bool = True):
+    """A manual product-list check of `products`, started (expected snapshotted)."""
+    from inventory import checks
+    from inventory.models import InventoryCheck
+
+    created = checks.check_create(
+        warehouse=warehouse,
+        kind=InventoryCheck.Kind.PRODUCTS,
+        created_by=by,
+        products=products,
+        blind=blind,
+    )
+    return checks.check_start(check=created.check, by=by)
