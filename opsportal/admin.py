@@ -3,7 +3,7 @@ from django.contrib.auth.admin import UserAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
 from inventory.models import Warehouse
-from opsportal.models import DocumentJob, User
+from opsportal.models import DocumentJob, OutboundEmail, User
 
 
 class WarehouseAssignmentInline(admin.TabularInline):
@@ -52,3 +52,19 @@ class DocumentJobAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request) -> bool:
         return False  # jobs are made by the services that render documents
+
+
+@admin.register(OutboundEmail)
+class OutboundEmailAdmin(admin.ModelAdmin):
+    """The staff/vendor outbox: read-only; rows are written by services and sent by workers."""
+
+    list_display = ["id", "key", "subject", "status", "attempts", "created_at", "sent_at"]
+    list_filter = ["status"]
+    search_fields = ["key", "subject", "last_error"]
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

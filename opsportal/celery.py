@@ -20,4 +20,20 @@ app.conf.task_queues = tuple(Queue(name, Exchange(name), routing_key=name) for n
 app.conf.task_default_queue = "default"
 app.conf.task_default_exchange = "default"
 app.conf.task_default_routing_key = "default"
+
+
+def route_task(name: str, args, kwargs, options, task=None, **kw) -> dict | None:
+    """Queues by task name: emails go to `emails`, documents to `documents`, the rest `default`.
+
+    `*_email_send_task` and anything in an `email_tasks` module → emails;
+    `document_job_*`, `*_render_task` and anything in a `label_tasks` module → documents.
+    """
+    if name.endswith("_email_send_task") or ".email_tasks." in name:
+        return {"queue": "emails"}
+    if "document_job_run" in name or name.endswith("_render_task") or ".label_tasks." in name:
+        return {"queue": "documents"}
+    return None
+
+
+app.conf.task_routes = (route_task,)
 app.autodiscover_tasks()

@@ -11,6 +11,8 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from opsportal.beat import collect_schedule
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
 
@@ -179,6 +181,8 @@ vars().update(env.email_url("EMAIL_URL", default=f"filemail://{VAR_DIR / 'mail'}
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="opsportal <ops@example.com>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+# First retry delay of an outbox email after a transient SMTP error; doubles each time (max 1 h).
+EMAIL_RETRY_BASE_SECONDS = env.int("EMAIL_RETRY_BASE_SECONDS", default=30)
 
 # --- Celery -----------------------------------------------------------------------------------
 
@@ -199,7 +203,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TIMEZONE = TIME_ZONE
-CELERY_BEAT_SCHEDULE: dict = {}
+# Gathered from each app's beat.py (opsportal/beat.py explains).
+CELERY_BEAT_SCHEDULE = collect_schedule()
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # Seconds a worker heartbeat stays valid in Redis; /healthz/ wants a fresh one.
 WORKER_HEARTBEAT_TTL = env.int("WORKER_HEARTBEAT_TTL", default=30)
@@ -291,5 +296,7 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "INFO"},
         "axes": {"level": "WARNING"},
+        # WeasyPrint logs every layout step of every page at INFO (100 lines per label batch).
+        "weasyprint.progress": {"level": "WARNING"},
     },
 }

@@ -122,12 +122,17 @@ class ReceivedEmail:
 
 
 class SMTPServer:
-    """An SMTP server on 127.0.0.1 that accepts every message and keeps it in `messages`."""
+    """An SMTP server on 127.0.0.1 that keeps every message it accepts in `messages`.
+
+    `refuse_next(n, reply)` makes it answer the next n messages with `reply` instead.
+    """
 
     def __init__(self) -> None:
         self.host = "127.0.0.1"
         self.port = _free_port()
         self._received: list[ReceivedEmail] = []
+        self._refusals: list[str] = []
+        self.refused = 0
         self._changed = threading.Condition()
         self._controller = Controller(_RecordingHandler(self), hostname=self.host, port=self.port)
 
@@ -144,6 +149,21 @@ class SMTPServer:
     def clear(self) -> None:
         with self._changed:
             self._received.clear()
+            self._refusals.clear()
+            self.refused = 0
+
+    def refuse_next(self, count: int, reply: str = "451 4.3.0 Try again later") -> None:
+        """The next `count` messages get `reply` (e.g. a 4xx or 5xx) instead of being accepted."""
+        with self._changed:
+            self._refusals.extend([reply] * count)
+
+    def _take_refusal(self) -> str | None:
+        with self._changed:
+            if not self._refusals:
+                return None
+            self.refused += 1
+            self._changed.notify_all()
+            return self._refusals.pop(0)
 
     def wait_for(self, count: int, timeout: float = 15.0) -> list[ReceivedEmail]:
         """Waits until at least `count` messages arrived; fails the test after `timeout` s."""
@@ -174,6 +194,9 @@ class _RecordingHandler:
         self._server = server
 
     async def handle_DATA(self, server, session, envelope) -> str:
+        refusal = self._server._take_refusal()
+        if refusal is not None:
+            return refusal
         raw = envelope.original_content or envelope.content
         message = email.message_from_bytes(raw, policy=email.policy.default)
         self._server._record(
@@ -385,6 +408,8 @@ def celery_worker_process(
         "EMAIL_URL": smtp_server.url,
         "MEDIA_ROOT": str(django_settings.MEDIA_ROOT),
         "CELERY_TASK_ALWAYS_EAGER": "off",
+        # Outbox retries after 1 s, 2 s, 4 s… so a refused email is retried within a test.
+        "EMAIL_RETRY_BASE_SECONDS": "1",
         "PYTHONUNBUFFERED": "1",
     }
     worker = CeleryWorker(
