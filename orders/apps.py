@@ -7,4 +7,4 @@ class OrdersConfig(AppConfig):
 
     def ready(self) -> None:
         # Task and renderer modules other than tasks.py: the worker must know them by name.
-        from orders import email_tasks  # noqa: F401
+        from orders import email_tasks, label_tasks, labels  # noqa: F401
