@@ -2633,6 +2633,8 @@ def _non_conformances(s: Seeder, failed: list) -> int:
             vendor=inspection.vendor,
             warehouse=inspection.warehouse,
             quantity=line["received"],
+            # The undecided one still holds its quarantined units for the disposition.
+            quarantined=line["received"] if n == 0 else 0,
             severity="major",
             disposition="" if n == 0 else "return_to_vendor",
             status="investigating" if n == 0 else "action",

@@ -9,6 +9,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from quality.models import (
     Acknowledgement,
     Certification,
+    ClauseTag,
     ComplianceEvidence,
     ComplianceRequirement,
     CorrectiveAction,
@@ -112,6 +113,15 @@ class ComplianceRequirementAdmin(SimpleHistoryAdmin):
     raw_id_fields = ["owner"]
     date_hierarchy = "next_review"
     inlines = [ComplianceEvidenceInline]
+
+
+@admin.register(ClauseTag)
+class ClauseTagAdmin(admin.ModelAdmin):
+    list_display = ["requirement", "record_type", "record_id", "tagged_by", "tagged_at"]
+    list_filter = ["record_type"]
+    list_select_related = ["requirement", "record_type", "tagged_by"]
+    raw_id_fields = ["requirement", "tagged_by"]
+    readonly_fields = ["tagged_at"]
 
 
 @admin.register(ComplianceEvidence)

@@ -48,6 +48,10 @@ class InspectionPlan(models.Model):
     )
     sample_size = models.PositiveIntegerField(default=5)
     every_nth = models.PositiveIntegerField(default=1)
+    # Receipts this plan matched so far: every Nth one is inspected (EVERY_NTH sampling).
+    receipts_seen = models.PositiveIntegerField(default=0, editable=False)
+    # Periodic plans: an inspection per warehouse every `period_days`.
+    period_days = models.PositiveIntegerField(default=30)
     criteria = models.JSONField(default=list)
     sop = models.ForeignKey(
         "SOPDocument", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -159,6 +163,15 @@ class NonConformance(models.Model):
         USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="owned_ncrs"
     )
     due_date = models.DateField(null=True, blank=True)
+    # Units of `product` in `warehouse` held in quarantine for this NC until its disposition.
+    quarantined = models.PositiveIntegerField(default=0)
+    disposition_note = models.CharField(max_length=200, blank=True)
+    disposed_at = models.DateTimeField(null=True, blank=True)
+    disposed_by = models.ForeignKey(
+        USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # The supplier corrective action request went to the vendor (once).
+    scar_sent_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     history = HistoricalRecords()
@@ -168,6 +181,11 @@ class NonConformance(models.Model):
         indexes = [
             models.Index(fields=["status", "due_date"]),
             models.Index(fields=["vendor", "created_at"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(quarantined__lte=F("quantity")), name="nc_quarantined_lte_quantity"
+            )
         ]
 
     def __str__(self) -> str:
@@ -235,6 +253,10 @@ class ComplianceRequirement(models.Model):
     next_review = models.DateField()
     evidence = models.TextField(blank=True, help_text="Where the evidence is, what it shows")
     status = models.CharField(max_length=15, choices=Status.choices, default=Status.NOT_ASSESSED)
+    last_reviewed_at = models.DateField(null=True, blank=True)
+    last_reviewed_by = models.ForeignKey(
+        USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     history = HistoricalRecords()
 
     class Meta:
@@ -245,6 +267,36 @@ class ComplianceRequirement(models.Model):
 
     def __str__(self) -> str:
         return f"{self.standard} {self.clause} — {self.title}"
+
+
+class ClauseTag(models.Model):
+    """A record (SOP, non-conformance, plan, certification, incident…) filed under a clause.
+
+    The audit pack lists, per requirement, its evidence documents and every record tagged here.
+    """
+
+    requirement = models.ForeignKey(
+        ComplianceRequirement, on_delete=models.CASCADE, related_name="tags"
+    )
+    record_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, related_name="+")
+    record_id = models.CharField(max_length=40)
+    record = GenericForeignKey("record_type", "record_id")
+    tagged_by = models.ForeignKey(
+        USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    tagged_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["requirement_id", "record_type_id", "record_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["requirement", "record_type", "record_id"], name="clausetag_unique"
+            )
+        ]
+        indexes = [models.Index(fields=["record_type", "record_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.requirement_id} ← {self.record_type_id}:{self.record_id}"
 
 
 class ComplianceEvidence(models.Model):
@@ -371,6 +423,8 @@ class SOPVersion(models.Model):
         USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     change_summary = models.CharField(max_length=300, blank=True)
+    # Why a reviewer sent the version back to draft (the latest time).
+    review_note = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
     effective_at = models.DateTimeField(null=True, blank=True)

@@ -339,3 +339,269 @@ def effective_sop_for_work(key: str) -> EffectiveSOP | None:
         .first()
     )
     return EffectiveSOP(*row) if row else None
+
+
+# --- inspection plans -------------------------------------------------------------------------
+
+
+def plans() -> QuerySet:
+    """Inspection plans with their scope and SOP joined and `inspections_count`."""
+    from quality.models import InspectionPlan
+
+    return (
+        InspectionPlan.objects.select_related("product", "vendor", "warehouse", "sop")
+        .annotate(inspections_count=_count_of(Inspection.objects.all(), "plan"))
+        .order_by("-is_active", "name", "pk")
+    )
+
+
+# --- SOP acknowledgements ---------------------------------------------------------------------
+
+
+def sops_to_acknowledge(user: Any) -> QuerySet[SOPVersion]:
+    """Effective versions of the SOPs the user's roles must read that they have not acknowledged."""
+    if not getattr(user, "is_authenticated", False):
+        return SOPVersion.objects.none()
+    return (
+        SOPVersion.objects.filter(
+            status=SOPVersion.Status.EFFECTIVE,
+            document__roles__in=user.groups.all(),
+        )
+        .exclude(acknowledgements__user=user)
+        .select_related("document")
+        .distinct()
+        .order_by("document__code")
+    )
+
+
+def readers_pending(version: SOPVersion) -> QuerySet:
+    """Active users of the SOP's roles who have not acknowledged this version."""
+    from django.contrib.auth import get_user_model
+
+    return (
+        get_user_model()
+        .objects.filter(is_active=True, groups__sops=version.document_id)
+        .exclude(sop_acknowledgements__version=version)
+        .distinct()
+        .order_by("username")
+    )
+
+
+# --- manuals ----------------------------------------------------------------------------------
+
+
+def manuals() -> QuerySet:
+    from quality.models import Manual, ManualEntry
+
+    return (
+        Manual.objects.select_related("last_job")
+        .annotate(chapters_count=_count_of(ManualEntry.objects.all(), "manual"))
+        .order_by("title")
+    )
+
+
+@dataclass
+class Chapter:
+    document: SOPDocument
+    effective: SOPVersion
+    revisions: list[SOPVersion]
+    anchor: str
+    body_html: str = ""
+
+
+def manual_chapters(manual: Any) -> list[Chapter]:
+    """The manual's SOPs in order, each with its effective version and the versions that were
+    ever effective (the revision history), authors and approvers joined. SOPs with no effective
+    version are left out."""
+    versions = (
+        SOPVersion.objects.filter(
+            status__in=[SOPVersion.Status.EFFECTIVE, SOPVersion.Status.SUPERSEDED]
+        )
+        .select_related("author", "approver")
+        .order_by("number")
+    )
+    entries = manual.entries.select_related("document").prefetch_related(
+        Prefetch("document__versions", queryset=versions, to_attr="issued_versions")
+    )
+    chapters = []
+    for entry in entries.order_by("position"):
+        issued = entry.document.issued_versions
+        effective = next((v for v in issued if v.status == SOPVersion.Status.EFFECTIVE), None)
+        if effective is None:
+            continue
+        chapters.append(
+            Chapter(
+                document=entry.document,
+                effective=effective,
+                revisions=issued,
+                anchor=f"sop-{entry.document.code.lower()}",
+            )
+        )
+    return chapters
+
+
+# --- safety figures for the dashboard ---------------------------------------------------------
+
+
+def days_since_last_lost_time_incident(warehouse_ids: set[int] | None = None) -> int | None:
+    """Days since the most recent incident with lost days (None: none on record)."""
+    incidents = SafetyIncident.objects.filter(lost_days__gt=0)
+    if warehouse_ids is not None:
+        incidents = incidents.filter(warehouse_id__in=warehouse_ids)
+    last = incidents.order_by("-occurred_at").values_list("occurred_at", flat=True).first()
+    if last is None:
+        return None
+    return (timezone.localdate() - timezone.localdate(last)).days
+
+
+@dataclass(frozen=True)
+class IncidentRate:
+    days: int
+    incidents: int  # injuries and property damage
+    near_misses: int
+    lost_time_incidents: int
+    lost_days: int
+    per_30_days: float  # incidents (not near misses) per 30 days
+    # OSHA-style rate per 200,000 hours worked (100 full-time workers a year), when hours known.
+    per_200k_hours: float | None
+
+
+def incident_rate(
+    warehouse_ids: set[int] | None = None,
+    *,
+    days: int = 365,
+    hours_worked: float | None = None,
+    today: datetime.date | None = None,
+) -> IncidentRate:
+    """Incidents over the last `days` days (one query), as a rate per 30 days and, given the
+    hours worked in that period, per 200,000 hours."""
+    from django.db.models import Sum
+
+    today = today or timezone.localdate()
+    since = datetime.datetime.combine(
+        today - datetime.timedelta(days=days - 1),
+        datetime.time.min,
+        tzinfo=timezone.get_current_timezone(),
+    )
+    incidents = SafetyIncident.objects.filter(occurred_at__gte=since)
+    if warehouse_ids is not None:
+        incidents = incidents.filter(warehouse_id__in=warehouse_ids)
+    near_miss = SafetyIncident.Kind.NEAR_MISS
+    figures = incidents.aggregate(
+        incidents=Count("pk", filter=~Q(kind=near_miss)),
+        near_misses=Count("pk", filter=Q(kind=near_miss)),
+        lost_time=Count("pk", filter=Q(lost_days__gt=0)),
+        lost_days=Coalesce(Sum("lost_days"), 0),
+    )
+    count = figures["incidents"]
+    return IncidentRate(
+        days=days,
+        incidents=count,
+        near_misses=figures["near_misses"],
+        lost_time_incidents=figures["lost_time"],
+        lost_days=figures["lost_days"],
+        per_30_days=round(count * 30 / days, 2) if days else 0.0,
+        per_200k_hours=round(count * 200_000 / hours_worked, 2) if hours_worked else None,
+    )
+
+
+# --- the audit pack ---------------------------------------------------------------------------
+
+
+def requirement_detail(pk: int) -> ComplianceRequirement:
+    from quality.models import ClauseTag
+
+    evidence = ComplianceEvidence.objects.select_related("uploaded_by").order_by("-uploaded_at")
+    tags = ClauseTag.objects.select_related("record_type", "tagged_by").order_by(
+        "record_type_id", "record_id"
+    )
+    return (
+        ComplianceRequirement.objects.select_related("owner", "last_reviewed_by")
+        .prefetch_related(
+            Prefetch("evidence_documents", queryset=evidence, to_attr="evidence_list"),
+            Prefetch("tags", queryset=tags, to_attr="tag_list"),
+        )
+        .get(pk=pk)
+    )
+
+
+def tagged_records(tags: list) -> list[tuple[Any, Any]]:
+    """(tag, record) pairs: one query per kind of record, however many tags."""
+    by_type: dict[int, list] = {}
+    for tag in tags:
+        by_type.setdefault(tag.record_type_id, []).append(tag)
+    pairs = []
+    for type_id, group in by_type.items():
+        model = ContentType.objects.get_for_id(type_id).model_class()
+        records = model._default_manager.in_bulk([t.record_id for t in group]) if model else {}
+        for tag in group:
+            key = int(tag.record_id) if tag.record_id.isdigit() else tag.record_id
+            pairs.append((tag, records.get(key)))
+    return pairs
+
+
+def audit_pack_rows(standard: str = "") -> Any:
+    """Rows of the audit pack: per requirement (by standard and clause) the requirement itself,
+    its evidence documents, the records tagged with its clause and the certifications."""
+    from quality.models import ClauseTag
+
+    register = requirements()
+    if standard:
+        register = register.filter(standard__icontains=standard)
+    listed = list(register)
+    evidence = (
+        ComplianceEvidence.objects.filter(requirement__in=listed)
+        .select_related("uploaded_by")
+        .order_by("requirement_id", "uploaded_at")
+    )
+    tags = ClauseTag.objects.filter(requirement__in=listed).select_related("tagged_by")
+    evidence_by: dict[int, list] = {}
+    for item in evidence:
+        evidence_by.setdefault(item.requirement_id, []).append(item)
+    tags_by: dict[int, list] = {}
+    for tag, record in tagged_records(list(tags)):
+        tags_by.setdefault(tag.requirement_id, []).append((tag, record))
+    for requirement in listed:
+        clause = f"{requirement.standard} {requirement.clause}"
+        yield [
+            clause,
+            "Requirement",
+            requirement.title,
+            requirement.get_status_display(),
+            requirement.last_reviewed_at or "",
+            f"next review {requirement.next_review}",
+            requirement.owner.display_name if requirement.owner else "",
+        ]
+        for item in evidence_by.get(requirement.pk, []):
+            yield [
+                clause,
+                "Evidence document",
+                item.title,
+                item.document.name.rsplit("/", 1)[-1],
+                timezone.localdate(item.uploaded_at),
+                "",
+                item.uploaded_by.display_name if item.uploaded_by else "",
+            ]
+        for tag, record in sorted(tags_by.get(requirement.pk, []), key=lambda pair: str(pair[1])):
+            yield [
+                clause,
+                str(record._meta.verbose_name).capitalize() if record else "Record",
+                str(record) if record else f"{tag.record_id} (no longer exists)",
+                _record_status(record),
+                timezone.localdate(tag.tagged_at),
+                "",
+                tag.tagged_by.display_name if tag.tagged_by else "",
+            ]
+
+
+def _record_status(record: Any) -> str:
+    if record is None:
+        return "deleted"
+    for name in ("get_status_display",):
+        if hasattr(record, name):
+            return getattr(record, name)()
+    if hasattr(record, "valid_until"):
+        return f"valid until {record.valid_until}"
+    if hasattr(record, "is_active"):
+        return "active" if record.is_active else "inactive"
+    return ""
