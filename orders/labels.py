@@ -460,4 +460,7 @@ def render_label_job(job: DocumentJob, progress: Callable[[int], None]) -> tuple
         return f"labels-{job.pk}.zpl", text.encode("utf-8")
     # The key names this run of the job: a re-run after a crash starts a fresh board.
     key = f"opsportal:labels:job{job.pk}:{getattr(job, 'task_id', '')}:{uuid.uuid4().hex[:8]}"
-    return f"labels-{job.pk}.pdf", render_pdf_in_parts(ids, progress=progress, board_key=key)
+    # bench/labels.py compares part counts through the params; pages never set it.
+    parts = min(max(int(job.params.get("parts", PARTS)), 1), 8)
+    pdf = render_pdf_in_parts(ids, progress=progress, board_key=key, parts=parts)
+    return f"labels-{job.pk}.pdf", pdf
