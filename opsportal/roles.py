@@ -36,13 +36,8 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "quality.*",
         "opsportal.view_documentjob",
         "opsportal.add_documentjob",
-        # Reads vendors and contracts; never edits contract terms.
+        # Reads vendors, contracts and purchase orders; only contract admins write them.
         "vendors.view_*",
-        # Receiving and purchase orders for replenishment are operations work.
-        "vendors.add_purchaseorder",
-        "vendors.change_purchaseorder",
-        "vendors.add_purchaseorderline",
-        "vendors.change_purchaseorderline",
     ),
     WAREHOUSE_STAFF: (
         "inventory.view_warehouse",

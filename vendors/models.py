@@ -245,6 +245,12 @@ class PurchaseOrder(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     received_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancel_reason = models.CharField(max_length=300, blank=True)
+    # The PDF sent to the vendor (rendered in the background).
+    document_job = models.ForeignKey(
+        "opsportal.DocumentJob", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     history = HistoricalRecords()
 
     class Meta:
@@ -266,12 +272,19 @@ class PurchaseOrderLine(models.Model):
     quantity = models.PositiveIntegerField()
     unit_price = models.DecimalField(max_digits=12, decimal_places=2)
     received = models.PositiveIntegerField(default=0)
+    # When the last outstanding unit arrived (on-time and lead-time figures read it).
+    received_at = models.DateTimeField(null=True, blank=True)
+    # Ordered although the contract in force has no price for the product (flagged on the PO).
+    off_contract = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["purchase_order_id", "id"]
         constraints = [
             models.CheckConstraint(condition=Q(quantity__gt=0), name="poline_quantity_gt_0"),
             models.CheckConstraint(condition=Q(unit_price__gte=0), name="poline_price_gte_0"),
+            models.CheckConstraint(
+                condition=Q(received__lte=F("quantity")), name="poline_received_lte_quantity"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -362,3 +363,234 @@ def purchase_orders_for(
     if with_lines:
         orders = orders.prefetch_related(Prefetch("lines", queryset=lines))
     return orders.order_by("-created_at", "-pk")
+
+
+# --- dashboard: contracts expiring --------------------------------------------------------------
+
+
+def expiring_contracts(
+    within_days: int = 90, *, today: datetime.date | None = None
+) -> QuerySet[VendorContract]:
+    """Active contracts ending within `within_days` (overdue active ones first), for the
+    dashboard: vendor and owner loaded, soonest end first."""
+    from django.utils import timezone
+
+    today = today or timezone.localdate()
+    return contracts().filter(ending_within_q(today, within_days)).order_by("end_date", "number")
+
+
+# --- contract history with price lines --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PriceChange:
+    when: datetime.datetime
+    who: str
+    kind: str
+    sku: str
+    min_qty: int
+    price: str
+    lead_time_days: int
+
+
+def price_history(contract: VendorContract, limit: int = HISTORY_LIMIT) -> list[PriceChange]:
+    """The last `limit` changes of a contract's price lines, newest first (one query)."""
+    records = (
+        ContractPrice.history.filter(contract_id=contract.pk)
+        .select_related("history_user", "product")
+        .order_by("-history_date", "-history_id")[:limit]
+    )
+    return [
+        PriceChange(
+            when=r.history_date,
+            who=r.history_user.display_name if r.history_user else "system",
+            kind=_HISTORY_KINDS.get(r.history_type, r.history_type),
+            sku=r.product.sku if r.product else f"#{r.product_id}",
+            min_qty=r.min_qty,
+            price=str(r.price),
+            lead_time_days=r.lead_time_days,
+        )
+        for r in records
+    ]
+
+
+# --- scorecards -------------------------------------------------------------------------------
+
+SCORECARD_DAYS = 365
+# quality.NonConformance statuses are read through vendor.non_conformances (vendors never
+# imports quality); "closed" is the only status that is not an open issue.
+NC_CLOSED = "closed"
+
+
+def _pct(part: float | Decimal | int, whole: float | Decimal | int) -> Decimal | None:
+    if not whole:
+        return None
+    return (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.1"))
+
+
+@dataclass(frozen=True)
+class VendorScorecard:
+    since: datetime.date
+    lines_due: int  # lines fully received, or still open past their expected date
+    on_time_pct: Decimal | None
+    fill_rate_pct: Decimal | None  # units received / units ordered on POs that are due
+    lead_time_days: Decimal | None  # sent → line fully received, average
+    contract_lead_time_days: Decimal | None  # the contract's lead time for those lines
+    price_variance_pct: Decimal | None  # paid vs contract price, weighted by quantity
+    off_contract_lines: int
+    received_units: int
+    defect_units: int
+    defect_rate_pct: Decimal | None  # non-conforming units / received units
+    spend: Decimal  # received units × unit price
+    open_issues: int
+    sla_on_time_pct: Decimal | None
+    sla_max_defect_rate: Decimal | None
+
+
+def vendor_scorecard(
+    vendor: Vendor, *, today: datetime.date, days: int = SCORECARD_DAYS
+) -> VendorScorecard:
+    """Delivery and quality figures of a vendor over the last `days` (a fixed handful of
+    queries, whatever the number of orders)."""
+    since = today - datetime.timedelta(days=days)
+    lines = PurchaseOrderLine.objects.filter(
+        purchase_order__vendor=vendor,
+        purchase_order__sent_at__date__gte=since,
+        purchase_order__status__in=[
+            PurchaseOrder.Status.SENT,
+            PurchaseOrder.Status.PARTIALLY_RECEIVED,
+            PurchaseOrder.Status.RECEIVED,
+        ],
+    )
+    complete = Q(received_at__isnull=False)
+    overdue = Q(received_at__isnull=True, purchase_order__expected_date__lt=today)
+    due = Q(complete | Q(purchase_order__expected_date__lt=today))
+    figures = lines.aggregate(
+        lines_due=Count("pk", filter=complete | overdue),
+        on_time=Count(
+            "pk", filter=complete & Q(received_at__date__lte=F("purchase_order__expected_date"))
+        ),
+        on_time_no_date=Count("pk", filter=complete & Q(purchase_order__expected_date=None)),
+        ordered_due=Coalesce(Sum("quantity", filter=due), 0),
+        received_due=Coalesce(Sum("received", filter=due), 0),
+        received_units=Coalesce(Sum("received"), 0),
+        spend=Coalesce(
+            Sum(ExpressionWrapper(F("received") * F("unit_price"), output_field=_MONEY)),
+            Value(0),
+            output_field=_MONEY,
+        ),
+        off_contract=Count("pk", filter=Q(off_contract=True)),
+    )
+    # Per-line reads for lead time and price variance (bounded by the vendor's year of lines).
+    rows = list(
+        lines.filter(purchase_order__contract__isnull=False).values_list(
+            "purchase_order__contract_id",
+            "product_id",
+            "quantity",
+            "unit_price",
+            "purchase_order__sent_at",
+            "received_at",
+            "off_contract",
+        )
+    )
+    contract_prices: dict[tuple[int, int], list[ContractPrice]] = {}
+    if rows:
+        pairs = Q()
+        for contract_id in {r[0] for r in rows}:
+            pairs |= Q(
+                contract_id=contract_id, product_id__in={r[1] for r in rows if r[0] == contract_id}
+            )
+        for price in ContractPrice.objects.filter(pairs):
+            contract_prices.setdefault((price.contract_id, price.product_id), []).append(price)
+    paid = agreed = Decimal(0)
+    lead_actual: list[float] = []
+    lead_agreed: list[int] = []
+    for contract_id, product_id, quantity, unit_price, sent_at, received_at, off in rows:
+        tiers = [
+            p for p in contract_prices.get((contract_id, product_id), []) if p.min_qty <= quantity
+        ]
+        tier = max(tiers, key=lambda p: p.min_qty) if tiers else None
+        if tier is None or off:
+            continue
+        paid += quantity * unit_price
+        agreed += quantity * tier.price
+        if received_at and sent_at:
+            lead_actual.append((received_at - sent_at).total_seconds() / 86400)
+            lead_agreed.append(tier.lead_time_days)
+    issues = vendor.non_conformances.aggregate(
+        defect_units=Coalesce(Sum("quantity", filter=Q(created_at__date__gte=since)), 0),
+        open_issues=Count("pk", filter=~Q(status=NC_CLOSED)),
+    )
+    contract = (
+        vendor.contracts.filter(status=VendorContract.Status.ACTIVE).order_by("-start_date").first()
+    )
+    on_time = figures["on_time"] + figures["on_time_no_date"]
+    return VendorScorecard(
+        since=since,
+        lines_due=figures["lines_due"],
+        on_time_pct=_pct(on_time, figures["lines_due"]),
+        fill_rate_pct=_pct(figures["received_due"], figures["ordered_due"]),
+        lead_time_days=(
+            Decimal(sum(lead_actual) / len(lead_actual)).quantize(Decimal("0.1"))
+            if lead_actual
+            else None
+        ),
+        contract_lead_time_days=(
+            Decimal(sum(lead_agreed) / len(lead_agreed)).quantize(Decimal("0.1"))
+            if lead_agreed
+            else None
+        ),
+        price_variance_pct=_pct(paid - agreed, agreed),
+        off_contract_lines=figures["off_contract"],
+        received_units=figures["received_units"],
+        defect_units=issues["defect_units"],
+        defect_rate_pct=_pct(issues["defect_units"], figures["received_units"]),
+        spend=figures["spend"],
+        open_issues=issues["open_issues"],
+        sla_on_time_pct=contract.sla_on_time_pct if contract else None,
+        sla_max_defect_rate=contract.sla_max_defect_rate if contract else None,
+    )
+
+
+def open_issues(vendor: Vendor, limit: int = 20) -> list:
+    """The vendor's open non-conformances (quality), newest first."""
+    return list(
+        vendor.non_conformances.exclude(status=NC_CLOSED)
+        .order_by("-created_at")
+        .only("pk", "number", "title", "status", "severity", "created_at")[:limit]
+    )
+
+
+@dataclass(frozen=True)
+class CarrierScorecard:
+    since: datetime.date
+    delivered: int
+    on_time: int
+    on_time_pct: Decimal | None
+
+
+def carrier_scorecard(
+    carrier: Carrier, *, today: datetime.date, days: int = SCORECARD_DAYS
+) -> CarrierScorecard:
+    """On-time delivery of a carrier's shipments (orders.Shipment, read through the reverse
+    relation of its services): delivered on or before the estimated delivery date."""
+    since = today - datetime.timedelta(days=days)
+    shipment_model = CarrierService._meta.get_field("shipments").related_model
+    figures = shipment_model._default_manager.filter(
+        carrier_service__carrier=carrier,
+        delivered_at__isnull=False,
+        delivered_at__date__gte=since,
+    ).aggregate(
+        delivered=Count("pk"),
+        on_time=Count(
+            "pk",
+            filter=Q(estimated_delivery_date__isnull=True)
+            | Q(delivered_at__date__lte=F("estimated_delivery_date")),
+        ),
+    )
+    return CarrierScorecard(
+        since=since,
+        delivered=figures["delivered"],
+        on_time=figures["on_time"],
+        on_time_pct=_pct(figures["on_time"], figures["delivered"]),
+    )

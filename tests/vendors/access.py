@@ -4,8 +4,11 @@ Warehouse staff see purchase orders of their own warehouses (to receive them) an
 of this app: no vendors, contracts, carriers or prices.
 """
 
+from django.core.files.base import ContentFile
+
 from tests import factories
 from tests.access import CONTRACTS, MANAGER, WAREHOUSE, rule
+from tests.vendors.factories import pdf_bytes
 
 VENDOR_READERS = (MANAGER, CONTRACTS)
 PO_READERS = (MANAGER, CONTRACTS, WAREHOUSE)
@@ -16,8 +19,9 @@ def add_objects(world: dict) -> None:
     factories.VendorContactFactory(vendor=vendor)
     contract = factories.VendorContractFactory(vendor=vendor, number="C-MATRIX")
     factories.ContractPriceFactory(contract=contract)
+    contract.signed_document.save("matrix.pdf", ContentFile(pdf_bytes()), save=True)
     carrier = factories.CarrierFactory(code="MATRIXSHIP")
-    factories.ShippingRateFactory(service__carrier=carrier)
+    rate = factories.ShippingRateFactory(service__carrier=carrier)
     purchase_order = factories.PurchaseOrderFactory(
         number="PO-MATRIX-A", vendor=vendor, warehouse=world["warehouse"]
     )
@@ -29,6 +33,7 @@ def add_objects(world: dict) -> None:
     world["vendors_vendor"] = vendor
     world["vendors_contract"] = contract
     world["vendors_carrier"] = carrier
+    world["vendors_service"] = rate.service
     world["vendors_po"] = purchase_order
     world["vendors_other_po"] = other_order
 
@@ -41,6 +46,8 @@ _po = {
     "other_warehouse_kwargs": lambda w: {"number": w["vendors_other_po"].number},
 }
 
+_service = {"kwargs": lambda w: {"code": w["vendors_carrier"].code, "pk": w["vendors_service"].pk}}
+
 MATRIX = {
     "vendors:vendor_list": rule(*VENDOR_READERS),
     "vendors:vendor_detail": rule(*VENDOR_READERS, **_vendor),
@@ -50,6 +57,29 @@ MATRIX = {
     "vendors:carrier_detail": rule(*VENDOR_READERS, **_carrier),
     "vendors:purchaseorder_list": rule(*PO_READERS),
     "vendors:purchaseorder_detail": rule(*PO_READERS, **_po),
+    # Writing: contract admins (and superusers) only; POST-only actions answer 405 to a GET.
+    "vendors:vendor_create": rule(CONTRACTS),
+    "vendors:vendor_edit": rule(CONTRACTS, **_vendor),
+    "vendors:vendor_status": rule(CONTRACTS, **_vendor),
+    "vendors:contract_create": rule(CONTRACTS),
+    "vendors:contract_edit": rule(CONTRACTS, **_contract),
+    "vendors:contract_history": rule(*VENDOR_READERS, **_contract),
+    "vendors:contract_activate": rule(CONTRACTS, **_contract),
+    "vendors:contract_terminate": rule(CONTRACTS, **_contract),
+    "vendors:contract_renew": rule(CONTRACTS, **_contract),
+    "vendors:contract_document": rule(*VENDOR_READERS, **_contract),
+    "vendors:contract_document_upload": rule(CONTRACTS, **_contract),
+    "vendors:carrier_create": rule(CONTRACTS),
+    "vendors:carrier_edit": rule(CONTRACTS, **_carrier),
+    "vendors:service_create": rule(CONTRACTS, **_carrier),
+    "vendors:service_edit": rule(CONTRACTS, **_service),
+    "vendors:rate_import": rule(CONTRACTS, **_carrier),
+    "vendors:quote": rule(*VENDOR_READERS),
+    "vendors:purchaseorder_create": rule(CONTRACTS),
+    "vendors:purchaseorder_send": rule(CONTRACTS, **_po),
+    "vendors:purchaseorder_cancel": rule(CONTRACTS, **_po),
+    # Receiving is stock work: staff of the PO's warehouse (another warehouse's PO: 404).
+    "vendors:purchaseorder_receive": rule(WAREHOUSE, **_po),
     "api:vendor-list": rule(*VENDOR_READERS),
     "api:vendor-detail": rule(*VENDOR_READERS, **_vendor),
     "api:contract-list": rule(*VENDOR_READERS),

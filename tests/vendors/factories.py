@@ -29,3 +29,17 @@ def chicago_warehouse(**kwargs):
         "cutoff_time": datetime.time(15, 0),
     }
     return factories.WarehouseFactory(**{**defaults, **kwargs})
+
+
+def pdf_bytes(pages: int = 1) -> bytes:
+    """A real, readable PDF made with pypdf."""
+    import io
+
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    for _ in range(pages):
+        writer.add_blank_page(width=595, height=842)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()

@@ -178,13 +178,14 @@ def test_contract_detail_shows_terms_sla_and_price_lines(manager_client):
     assert 'data-testid="signed-document">Not on file' in content
 
 
-def test_contract_detail_says_a_signed_document_is_on_file_without_linking_it(manager_client):
+def test_contract_detail_links_the_signed_document_through_the_view_not_media(manager_client):
     contract = factories.VendorContractFactory()
     contract.signed_document.save("signed.pdf", ContentFile(b"%PDF-1.7"), save=True)
 
     content = manager_client.get(_detail(contract)).content.decode()
 
-    assert 'data-testid="signed-document">On file' in content
+    download = reverse("vendors:contract_document", args=[contract.pk])
+    assert f'data-testid="signed-document"><a href="{download}">On file' in content
     assert contract.signed_document.url not in content
 
 
