@@ -73,11 +73,13 @@ class Order(models.Model):
     promised_ship_date = models.DateField(null=True, blank=True)
     promised_delivery_date = models.DateField(null=True, blank=True)
     at_risk = models.BooleanField(default=False, help_text="Will miss its promised delivery date")
+    at_risk_reason = models.CharField(max_length=300, blank=True)
     total_amount = models.DecimalField(max_digits=14, decimal_places=2, default=0)
     currency = models.CharField(max_length=3, default="USD")
     # "Why this warehouse": the decision and every candidate considered, as stored at routing.
     routing = models.JSONField(default=dict, blank=True)
     placed_at = models.DateTimeField()
+    cancelled_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -108,6 +110,15 @@ class Order(models.Model):
     @property
     def is_on_hold(self) -> bool:
         return bool(self.hold_kind)
+
+    @property
+    def is_open(self) -> bool:
+        """Still to be fulfilled: neither fully shipped, delivered nor cancelled."""
+        return self.status not in (
+            self.Status.SHIPPED,
+            self.Status.DELIVERED,
+            self.Status.CANCELLED,
+        )
 
 
 class OrderLine(models.Model):
@@ -187,6 +198,7 @@ class Shipment(models.Model):
     estimated_delivery_date = models.DateField(null=True, blank=True)
     exception_reason = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    packed_at = models.DateTimeField(null=True, blank=True)
     shipped_at = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
 
@@ -196,6 +208,15 @@ class Shipment(models.Model):
 
     def __str__(self) -> str:
         return f"Shipment {self.pk} of {self.order_id}"
+
+    # Not yet left the warehouse: its lines hold allocated (reserved) units.
+    OPEN_STATUSES = (Status.PENDING, Status.PICKING, Status.PACKED, Status.LABELLED)
+    # Still changeable by picking: packing fixes the contents.
+    UNPACKED_STATUSES = (Status.PENDING, Status.PICKING)
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN_STATUSES
 
 
 class ShipmentLine(models.Model):
