@@ -21,9 +21,7 @@ from tests import factories
 from tests.factories import SOPDocumentFactory, SOPVersionFactory
 
 SOP_DIR = Path(__file__).resolve().parents[2] / "opsportal" / "data" / "sops"
-REFERENCE = json.loads(
-    (SOP_DIR.parent / "demo_reference.json").read_text(encoding="utf-8")
-)
+REFERENCE = json.loads((SOP_DIR.parent / "demo_reference.json").read_text(encoding="utf-8"))
 TITLES = {spec["code"]: spec["title"] for spec in REFERENCE["sops"]}
 # The demo's Order Processing Manual: intake, routing, picking, packing, shipping, returns, counts.
 ORDER = [
@@ -80,9 +78,7 @@ def _manual(with_hostile: str = "") -> Manual:
             effective_at=timezone.now(),
             change_summary=f"Revised {TITLES[code].lower()}.",
         )
-        SOPVersionFactory(
-            document=document, number=3, body="Draft not printed", author=author
-        )
+        SOPVersionFactory(document=document, number=3, body="Draft not printed", author=author)
     return manual_services.manual_save(
         manual=None,
         title="Order Processing Manual",
@@ -195,7 +191,8 @@ def test_links_to_files_loopback_and_metadata_are_dropped_and_nothing_is_embedde
     text = "".join(pages)
     for uri in _uris(reader):
         assert not re.search(r"127\.0\.0\.1|169\.254|localhost|file:", uri), uri
-    assert b"169.254.169.254" not in content and b"file:///" not in content
+    assert b"169.254.169.254" not in content
+    assert b"file:///" not in content
     assert b"127.0.0.1" not in content
     assert "root:x:0" not in text
     # Only the cover's logo (a project static file) is an image; the chapters embed none.
@@ -253,9 +250,7 @@ def test_manual_chapters_are_checked_by_code(manager, codes, message):
     from django.core.exceptions import ValidationError
 
     with pytest.raises(ValidationError) as caught:
-        manual_services.manual_save(
-            manual=None, title="M", description="", codes=codes, by=manager
-        )
+        manual_services.manual_save(manual=None, title="M", description="", codes=codes, by=manager)
     assert message in " ".join(caught.value.message_dict["codes"])
 
 
