@@ -38,10 +38,12 @@ NAV: tuple[NavItem, ...] = (
     NavItem("Carriers", "vendors:carrier_list", "Vendors"),
     NavItem("Purchase orders", "vendors:purchaseorder_list", "Vendors"),
     NavItem("Inspections", "quality:inspection_list", "Quality"),
+    NavItem("Inspection plans", "quality:plan_list", "Quality"),
     NavItem("Non-conformances", "quality:nonconformance_list", "Quality"),
     NavItem("Compliance", "quality:requirement_list", "Quality"),
     NavItem("Safety", "quality:incident_list", "Quality"),
     NavItem("SOPs", "quality:sop_list", "Quality"),
+    NavItem("Manuals", "quality:manual_list", "Quality"),
     NavItem("Documents", "document_list", "Portal"),
     NavItem("API", "api-docs", "Portal"),
 )

@@ -109,4 +109,10 @@ def work_summary_for(user) -> list[WorkItem]:
                 _url("vendors:contract_list", "status=draft"),
             ),
         ]
+    # Every role: new effective SOP versions the user's roles must read and acknowledge.
+    from quality.selectors import sops_to_acknowledge
+
+    to_read = sops_to_acknowledge(user).count()
+    if to_read:
+        items.append(WorkItem("SOPs to read and acknowledge", to_read, _url("quality:sop_todo")))
     return items
