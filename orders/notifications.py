@@ -61,6 +61,8 @@ TEMPLATES = {
 # Kinds about one shipment, and the kind about one return: notify() insists on them.
 SHIPMENT_KINDS = frozenset({Kind.SHIPPED, Kind.DELIVERED})
 RETURN_KINDS = frozenset({Kind.RETURN_RECEIVED})
+# Statuses from which a manager may send an email again, on purpose.
+RESENDABLE = (Status.SENT, Status.FAILED)
 
 
 # --- queueing ---------------------------------------------------------------------------------
@@ -170,9 +172,7 @@ def customer_email_resend(*, email: CustomerEmail, by: AbstractBaseUser) -> Cust
     Side effects: the row goes back to pending with `resends` + 1 and fresh attempts; the task
     is sent on commit. An email still pending or sending cannot be resent (it is on its way).
     """
-    updated = CustomerEmail.objects.filter(
-        pk=email.pk, status__in=(Status.SENT, Status.FAILED)
-    ).update(
+    updated = CustomerEmail.objects.filter(pk=email.pk, status__in=RESENDABLE).update(
         status=Status.PENDING,
         resends=F("resends") + 1,
         attempts=0,

@@ -16,12 +16,14 @@ from orders import labels
 from orders.models import OrderEvent, Shipment
 from tests.factories import CarrierServiceFactory, WarehouseFactory
 from tests.orders.factories import order_in
+from vendors.models import CarrierService
 
 
 def packed_shipments(count: int, warehouse=None, **fields) -> list[Shipment]:
     """Packed shipments with a carrier service and a weight, ready for labels."""
     warehouse = warehouse or WarehouseFactory(code="WH-LBL", name="Label DC", address="9 Dock Rd")
-    service = CarrierServiceFactory(name="Ground", carrier__code="ACME")
+    service = CarrierService.objects.filter(carrier__code="ACME").first()
+    service = service or CarrierServiceFactory(name="Ground", carrier__code="ACME")
     shipments = []
     for number in range(count):
         placed = order_in(
