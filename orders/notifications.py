@@ -21,7 +21,6 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 from email.utils import parseaddr
-from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -106,7 +105,7 @@ def notify(
         return None
     email._state.adding = False
     _event(order, f"{kind.label} email queued to {email.to}.", email, actor=actor)
-    transaction.on_commit(partial(enqueue, email.pk), robust=True)
+    enqueue_on_commit(email.pk)
     return email
 
 
@@ -138,6 +137,18 @@ def _insert_unless_exists(email: CustomerEmail) -> int | None:
         cursor.execute(sql, values)
         row = cursor.fetchone()
     return row[0] if row else None
+
+
+def enqueue_on_commit(email_id: int) -> None:
+    """Sends the task once the transaction commits; a broker error there is logged, not raised
+    (the order change is committed by then): the row stays pending for the sweeper."""
+
+    def send_customer_email_task() -> None:
+        enqueue(email_id)
+
+    # A named function, not a partial: Django's robust on-commit logs the callable's __qualname__.
+    send_customer_email_task.email_id = email_id
+    transaction.on_commit(send_customer_email_task, robust=True)
 
 
 def enqueue(email_id: int) -> None:
@@ -195,7 +206,7 @@ def customer_email_resend(*, email: CustomerEmail, by: AbstractBaseUser) -> Cust
         actor=by,
         resend=email.resends,
     )
-    transaction.on_commit(partial(enqueue, email.pk), robust=True)
+    enqueue_on_commit(email.pk)
     return email
 
 

@@ -24,6 +24,7 @@ A test that uses the worker::
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import email
 import email.policy
@@ -132,6 +133,7 @@ class SMTPServer:
         self.port = _free_port()
         self._received: list[ReceivedEmail] = []
         self._refusals: list[str] = []
+        self._holds: list[HeldMessage] = []
         self.refused = 0
         self._changed = threading.Condition()
         self._controller = Controller(_RecordingHandler(self), hostname=self.host, port=self.port)
@@ -150,12 +152,28 @@ class SMTPServer:
         with self._changed:
             self._received.clear()
             self._refusals.clear()
+            for held in self._holds:
+                held.release()
+            self._holds.clear()
             self.refused = 0
 
     def refuse_next(self, count: int, reply: str = "451 4.3.0 Try again later") -> None:
         """The next `count` messages get `reply` (e.g. a 4xx or 5xx) instead of being accepted."""
         with self._changed:
             self._refusals.extend([reply] * count)
+
+    def hold_next(self, reply: str = "451 4.4.2 Connection lost") -> HeldMessage:
+        """The next message waits in DATA, unanswered, until `held.release()`; then it gets
+        `reply` and is not kept: the server never accepted it (its client is gone by then in
+        the worker-killed-mid-send tests). `held.arrived` is set when the message is waiting."""
+        held = HeldMessage(reply)
+        with self._changed:
+            self._holds.append(held)
+        return held
+
+    def _take_hold(self) -> HeldMessage | None:
+        with self._changed:
+            return self._holds.pop(0) if self._holds else None
 
     def _take_refusal(self) -> str | None:
         with self._changed:
@@ -189,11 +207,32 @@ class SMTPServer:
             self._changed.notify_all()
 
 
+class HeldMessage:
+    """A message the server keeps waiting in DATA (see SMTPServer.hold_next)."""
+
+    def __init__(self, reply: str) -> None:
+        self.reply = reply
+        self.arrived = threading.Event()
+        self._released = threading.Event()
+
+    def release(self) -> None:
+        self._released.set()
+
+    async def wait(self) -> str:
+        self.arrived.set()
+        # In a thread, so the server's event loop keeps serving other connections meanwhile.
+        await asyncio.get_running_loop().run_in_executor(None, self._released.wait, 120)
+        return self.reply
+
+
 class _RecordingHandler:
     def __init__(self, server: SMTPServer) -> None:
         self._server = server
 
     async def handle_DATA(self, server, session, envelope) -> str:
+        held = self._server._take_hold()
+        if held is not None:
+            return await held.wait()
         refusal = self._server._take_refusal()
         if refusal is not None:
             return refusal
