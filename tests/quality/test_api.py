@@ -74,21 +74,27 @@ def test_wrong_roles_are_refused(request, fixture, name):
     assert _api(request.getfixturevalue(fixture)).get(reverse(name)).status_code == 403
 
 
-@pytest.mark.parametrize(
-    "name",
-    [
-        "api:inspection-list",
-        "api:nonconformance-list",
-        "api:requirement-list",
-        "api:incident-list",
-        "api:sop-list",
-    ],
-)
-def test_lists_refuse_writes(manager, name):
+@pytest.mark.parametrize("name", ["api:inspection-list", "api:sop-list"])
+def test_lists_without_a_create_refuse_posts(manager, name):
     assert _api(manager).post(reverse(name), {}, format="json").status_code == 405
 
 
-def test_details_refuse_writes(manager, warehouse):
+@pytest.mark.parametrize(
+    ("name", "missing"),
+    [
+        ("api:nonconformance-list", "title"),
+        ("api:requirement-list", "standard"),
+        ("api:incident-list", "warehouse"),
+    ],
+)
+def test_an_empty_create_is_a_400_naming_the_field(manager, name, missing):
+    response = _api(manager).post(reverse(name), {}, format="json")
+    assert response.status_code == 400
+    assert missing in response.json()
+
+
+def test_records_are_never_replaced_or_deleted_through_the_api(manager, warehouse):
+    """PUT and DELETE are refused everywhere (PATCH goes through the services where allowed)."""
     nc = NonConformanceFactory()
     sop = _effective_sop().document
     urls = [
@@ -101,8 +107,9 @@ def test_details_refuse_writes(manager, warehouse):
     client = _api(manager)
     for url in urls:
         assert client.put(url, {}, format="json").status_code == 405, url
-        assert client.patch(url, {}, format="json").status_code == 405, url
         assert client.delete(url).status_code == 405, url
+    for url in (urls[0], urls[3], urls[4]):
+        assert client.patch(url, {}, format="json").status_code == 405, url
     assert NonConformance.objects.filter(pk=nc.pk).exists()
 
 

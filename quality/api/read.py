@@ -1,4 +1,4 @@
-"""Read-only quality API: inspections, non-conformances, requirements, incidents and SOPs."""
+"""Quality API serializers and the read side of its viewsets (selectors scope what each user sees)."""
 
 from __future__ import annotations
 
@@ -294,12 +294,3 @@ class SOPDocumentViewSet(_QualityViewSet):
 
     def rows(self) -> QuerySet:
         return selectors.sop_documents_with_effective_version()
-
-
-ROUTES = [
-    ("inspections", InspectionViewSet, "inspection"),
-    ("nonconformances", NonConformanceViewSet, "nonconformance"),
-    ("compliance-requirements", ComplianceRequirementViewSet, "requirement"),
-    ("safety-incidents", SafetyIncidentViewSet, "incident"),
-    ("sops", SOPDocumentViewSet, "sop"),
-]
