@@ -610,3 +610,12 @@ def check_progress(check: InventoryCheck) -> tuple[int, int]:
         total=Count("pk"), counted=Count("pk", filter=Q(counted__isnull=False))
     )
     return totals["counted"], totals["total"]
+
+
+def recount_skus(check: InventoryCheck) -> list[str]:
+    """SKUs of the lines asked for a recount and not yet recounted, in walking order."""
+    return list(
+        check.lines.filter(recount=True, counted__isnull=True)
+        .order_by("bin", "product__sku")
+        .values_list("product__sku", flat=True)
+    )

@@ -71,6 +71,19 @@ class ProductFilter(django_filters.FilterSet):
         return _search(queryset, "", value)
 
 
+class BlindSafeOrderingFilter(StableOrderingFilter):
+    """Sorting on on-hand or availability puts the rows a blind count hides last, so their
+    place in the list says nothing about their quantity."""
+
+    HIDDEN_FIELDS = {"on_hand", "available"}
+
+    def filter(self, qs: QuerySet, value) -> QuerySet:
+        qs = super().filter(qs, value)
+        if value and {v.lstrip("-") for v in value} & self.HIDDEN_FIELDS:
+            qs = qs.order_by("under_blind_count", *qs.query.order_by)
+        return qs
+
+
 class StockLevelFilter(django_filters.FilterSet):
     warehouse = _warehouse_filter()
     q = django_filters.CharFilter(method="filter_q", label="Product", widget=SEARCH_INPUT)
@@ -83,7 +96,7 @@ class StockLevelFilter(django_filters.FilterSet):
         label="ABC class",
         empty_label="Any",
     )
-    sort = StableOrderingFilter(
+    sort = BlindSafeOrderingFilter(
         fields=(
             ("warehouse__code", "warehouse"),
             ("product__sku", "sku"),
@@ -104,7 +117,28 @@ class StockLevelFilter(django_filters.FilterSet):
 
     def filter_low(self, queryset: QuerySet, name: str, value: bool) -> QuerySet:
         # The checkbox sends nothing when unticked: only a true value narrows the list.
-        return queryset.filter(selectors.LOW_STOCK) if value else queryset
+        # Rows hidden by a blind count never match: "is it low?" would tell their quantity.
+        if not value:
+            return queryset
+        return queryset.filter(selectors.LOW_STOCK, under_blind_count=False)
+
+
+class LowStockFilter(django_filters.FilterSet):
+    warehouse = _warehouse_filter()
+    q = django_filters.CharFilter(method="filter_q", label="Product", widget=SEARCH_INPUT)
+    abc_class = django_filters.ChoiceFilter(
+        field_name="product__abc_class",
+        choices=Product.AbcClass.choices,
+        label="ABC class",
+        empty_label="Any",
+    )
+
+    class Meta:
+        model = StockLevel
+        fields = ["warehouse", "q", "abc_class"]
+
+    def filter_q(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return _search(queryset, "product__", value)
 
 
 class StockMovementFilter(django_filters.FilterSet):

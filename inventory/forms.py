@@ -135,3 +135,149 @@ class CsvUploadForm(forms.Form):
         help_text="UTF-8 (with or without BOM), comma- or semicolon-separated, a header row.",
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
     )
+
+
+# --- inventory checks ---------------------------------------------------------------------------
+
+
+class CheckCountForm(forms.Form):
+    """One line of a count: the scanned or typed code, then the quantity found."""
+
+    code = forms.CharField(
+        label="SKU or barcode",
+        max_length=64,
+        required=False,
+        widget=forms.TextInput(
+            attrs={
+                "autocomplete": "off",
+                "autocapitalize": "characters",
+                "spellcheck": "false",
+                "enterkeyhint": "next",
+                "data-count-code": "",
+            }
+        ),
+    )
+    quantity = forms.IntegerField(
+        label="Quantity counted",
+        min_value=0,
+        required=False,
+        widget=forms.NumberInput(
+            attrs={
+                "inputmode": "numeric",
+                "pattern": "[0-9]*",
+                "autocomplete": "off",
+                "enterkeyhint": "done",
+                "data-count-quantity": "",
+            }
+        ),
+    )
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if not (data.get("code") or "").strip() and "code" not in self.errors:
+            self.add_error("code", "Scan or type a SKU or barcode.")
+        elif data.get("quantity") is None and "quantity" not in self.errors:
+            # Enter in the code field without JavaScript lands here: ask for the quantity.
+            self.add_error("quantity", "Type the quantity you counted (0 if there is none).")
+        return data
+
+
+class CheckCreateForm(forms.Form):
+    """A check made by hand: a product list, a location (bin prefix) or the whole warehouse."""
+
+    KIND_CHOICES = [
+        ("products", "Product list"),
+        ("location", "Location (bin prefix)"),
+        ("full", "Whole warehouse"),
+    ]
+
+    warehouse = forms.ModelChoiceField(
+        queryset=Warehouse.objects.none(), to_field_name="code", empty_label=None
+    )
+    kind = forms.ChoiceField(label="Count", choices=KIND_CHOICES, widget=forms.RadioSelect)
+    products = forms.CharField(
+        label="Products",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4, "placeholder": "SKU-1\nSKU-2"}),
+        help_text="For a product list: SKUs or barcodes, one a line (or separated by commas).",
+    )
+    location = forms.CharField(
+        label="Bin prefix",
+        required=False,
+        max_length=30,
+        help_text="For a location: every bin that starts with it, e.g. A-01.",
+    )
+    scheduled_for = forms.DateField(
+        label="Count on", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    assigned_to = forms.ModelChoiceField(
+        label="Counter",
+        queryset=None,
+        required=False,
+        empty_label="The least busy warehouse staff member",
+    )
+    blind = forms.BooleanField(
+        label="Blind count (counters do not see the expected quantity)",
+        required=False,
+        initial=True,
+    )
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        from django.contrib.auth import get_user_model
+
+        from opsportal import roles
+
+        super().__init__(*args, **kwargs)
+        self.fields["warehouse"].queryset = selectors.work_warehouses_for(user)
+        self.fields["assigned_to"].queryset = (
+            get_user_model()
+            .objects.filter(
+                is_active=True, groups__name=roles.WAREHOUSE_STAFF, warehouses__isnull=False
+            )
+            .distinct()
+            .order_by("username")
+        )
+        self.fields["assigned_to"].label_from_instance = lambda user: user.display_name
+
+    def clean_products(self) -> list[Product]:
+        text = self.cleaned_data.get("products") or ""
+        codes = [code for code in re.split(r"[\s,;]+", text) if code]
+        if not codes:
+            return []
+        found = Product.objects.filter(Q(sku__in=codes) | Q(barcode__in=codes))
+        by_code = {}
+        for product in found:
+            by_code[product.sku] = product
+            if product.barcode:
+                by_code[product.barcode] = product
+        unknown = [code for code in codes if code not in by_code]
+        if unknown:
+            raise ValidationError(f"Unknown SKU or barcode: {', '.join(unknown[:10])}.")
+        products: list[Product] = []
+        for code in codes:
+            if by_code[code] not in products:
+                products.append(by_code[code])
+        return products
+
+
+class AbcClassForm(forms.Form):
+    abc_class = forms.ChoiceField(
+        label="ABC class",
+        required=False,
+        choices=[("", "Automatic (from shipped value)"), *Product.AbcClass.choices],
+    )
+
+
+class ReplenishmentForm(forms.Form):
+    warehouse = forms.ModelChoiceField(
+        queryset=Warehouse.objects.none(), to_field_name="code", required=False, empty_label="All"
+    )
+    demand_days = forms.IntegerField(
+        label="Demand from the last (days)", min_value=1, max_value=365, required=False
+    )
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["warehouse"].queryset = selectors.warehouse_choices_for(user).filter(
+            is_active=True
+        )

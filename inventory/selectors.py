@@ -231,7 +231,7 @@ def low_stock_for(user: Any) -> QuerySet[StockLevel]:
     return (
         stock_levels_for(user)
         .filter(LOW_STOCK, under_blind_count=False, product__is_active=True)
-        .alias(short_by=F("reorder_point") + F("safety_stock") - F("available"))
+        .annotate(short_by=F("reorder_point") + F("safety_stock") - F("available"))
         .order_by("-short_by", "warehouse__code", "product__sku")
     )
 
@@ -378,9 +378,12 @@ def _accuracy_lines(
         ),
         default=Value(False),
     )
+    # Annotations, not aliases: the aggregates below sum them.
     return lines.alias(
         abs_variance=Abs(Coalesce(F("variance"), 0)),
         abs_variance_value=ExpressionWrapper(Abs(Coalesce(F("variance"), 0)) * cost, _MONEY),
+    ).annotate(
+        abs_value=F("abs_variance_value"),
         book_value=ExpressionWrapper(book * cost, _MONEY),
         accurate=Coalesce(F("within_tolerance"), judged),
     )
@@ -394,7 +397,7 @@ _ACCURACY_AGGREGATES = {
     "lines": Count("pk"),
     "within": Count("pk", filter=Q(accurate=True)),
     "book": Coalesce(Sum("book_value"), Value(Decimal("0")), output_field=_MONEY),
-    "off": Coalesce(Sum("abs_variance_value"), Value(Decimal("0")), output_field=_MONEY),
+    "off": Coalesce(Sum("abs_value"), Value(Decimal("0")), output_field=_MONEY),
 }
 
 

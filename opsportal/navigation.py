@@ -33,6 +33,8 @@ NAV: tuple[NavItem, ...] = (
     NavItem("Transfers", "inventory:transfer_list", "Inventory"),
     NavItem("Counts", "inventory:check_list", "Inventory"),
     NavItem("Stock ledger", "inventory:movement_list", "Inventory"),
+    NavItem("Low stock", "inventory:low_stock_list", "Inventory"),
+    NavItem("Replenishment", "inventory:replenishment_list", "Inventory"),
     NavItem("Vendors", "vendors:vendor_list", "Vendors"),
     NavItem("Contracts", "vendors:contract_list", "Vendors"),
     NavItem("Carriers", "vendors:carrier_list", "Vendors"),

@@ -14,13 +14,15 @@ from tests.inventory.factories import StockMovementFactory, TransferFactory, Tra
 def add_objects(world: dict) -> None:
     product = ProductFactory(sku="INV-MATRIX-1", name="Matrix widget")
     world["inventory_product"] = product
+    counted = ProductFactory(sku="INV-MATRIX-COUNTED", name="Matrix widget under count")
     for key, warehouse in (("", world["warehouse"]), ("_other", world["other_warehouse"])):
         world[f"inventory_level{key}"] = StockLevelFactory(warehouse=warehouse, product=product)
         world[f"inventory_movement{key}"] = StockMovementFactory(
             warehouse=warehouse, product=product
         )
+        # Counted: another product, so the open blind count hides nothing the rows above test.
         check = InventoryCheckFactory(warehouse=warehouse)
-        InventoryCheckLineFactory(inventory_check=check, product=product, expected=100)
+        InventoryCheckLineFactory(inventory_check=check, product=counted, expected=100)
         world[f"inventory_check{key}"] = check
     # A transfer touching the staff member's warehouse, and one between two others.
     third = WarehouseFactory(code="WH-C", name="Capital City")
@@ -60,6 +62,18 @@ MATRIX = {
     "inventory:warehouse_detail": rule(*CATALOGUE, **_warehouse),
     "inventory:check_list": rule(*STOCK),
     "inventory:check_detail": rule(*STOCK, **_pk("check")),
+    "inventory:check_create": rule(MANAGER),
+    # The count screen: staff of the check's warehouse and managers; another warehouse's
+    # check is a 404 for staff.
+    "inventory:check_count": rule(*STOCK, **_pk("check")),
+    "inventory:check_review": rule(MANAGER, **_pk("check")),
+    # POST-only (405 on GET to those let in); wrong-warehouse POSTs: test_check_pages.py.
+    "inventory:check_start": rule(*STOCK, kwargs=_pk("check")["kwargs"]),
+    "inventory:check_submit": rule(*STOCK, kwargs=_pk("check")["kwargs"]),
+    "inventory:check_cancel": rule(MANAGER, kwargs=_pk("check")["kwargs"]),
+    "inventory:product_abc": rule(MANAGER, **_product),
+    "inventory:low_stock_list": rule(*STOCK),
+    "inventory:replenishment_list": rule(MANAGER),
     "inventory:movement_list": rule(*STOCK),
     "inventory:stock_adjust": rule(*STOCK, **_product),
     "inventory:stock_import": rule(*STOCK),

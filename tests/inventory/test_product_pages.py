@@ -185,7 +185,7 @@ def test_the_levels_table_polls_and_answers_htmx_with_the_table_only(
 ):
     StockLevelFactory(warehouse=warehouse, product=priced_product, on_hand=50, in_transit=4)
     page = manager_client.get(_detail_url(priced_product)).content.decode()
-    assert 'hx-trigger="every 10s"' in page
+    assert "hx-trigger=\"every 10s[document.visibilityState === 'visible']\"" in page
     fragment = manager_client.get(_detail_url(priced_product), HTTP_HX_REQUEST="true")
     body = fragment.content.decode()
     assert body.lstrip().startswith('<div class="table-wrap" id="levels"')
