@@ -187,6 +187,25 @@ def order_api_queryset(user: Any) -> QuerySet[Order]:
     )
 
 
+OPEN_ORDER_STATUSES = (
+    Order.Status.RECEIVED,
+    Order.Status.BACKORDERED,
+    Order.Status.PARTIALLY_ALLOCATED,
+    Order.Status.ALLOCATED,
+    Order.Status.PARTIALLY_SHIPPED,
+)
+
+
+def orders_at_risk() -> QuerySet[Order]:
+    """Open orders flagged as going to miss their promise, the most urgent first (dashboard).
+
+    The flag is set by orders.services (delivery exceptions, a carrier slower than the promise)
+    and by the hourly sweep (promised ship date passed); it uses the partial at-risk index."""
+    return Order.objects.filter(at_risk=True, status__in=OPEN_ORDER_STATUSES).order_by(
+        F("promised_delivery_date").asc(nulls_last=True), "placed_at", "id"
+    )
+
+
 def backordered_lines() -> QuerySet[OrderLine]:
     """Lines with units neither allocated nor shipped: waiting for stock."""
     return OrderLine.objects.filter(quantity__gt=F("allocated") + F("shipped"))
@@ -247,6 +266,32 @@ class JsonTable:
     rows: list[list[Any]]
 
 
+# Columns first in this order (JSON objects from PostgreSQL come back with their keys sorted
+# by the database, not as written); other keys follow as first seen.
+_COLUMN_ORDER = (
+    "rank",
+    "warehouse",
+    "chosen",
+    "carrier",
+    "service",
+    "service_name",
+    "can_fill",
+    "units_available",
+    "meets_promise",
+    "cost",
+    "price",
+    "transit_days",
+    "ships",
+    "ship_date",
+    "estimated_delivery",
+    "distance_km",
+    "zone",
+    "why",
+)
+# Quote keys not worth a column on the page (they repeat the service or the row's position).
+_QUIET_KEYS = {"service_id", "carrier_name", "speed", "weight_break_grams", "meets_service_level"}
+
+
 def json_table(items: Any, *, hide_money: bool = False) -> JsonTable | None:
     """A list of JSON objects (routing candidates, carrier quotes) as columns and rows."""
     if not isinstance(items, list) or not items:
@@ -255,11 +300,13 @@ def json_table(items: Any, *, hide_money: bool = False) -> JsonTable | None:
     columns: list[str] = []
     for obj in objects:
         for key in obj:
-            if key in columns:
+            if key in columns or key in _QUIET_KEYS:
                 continue
             if hide_money and any(part in key.lower() for part in _MONEY_KEY_PARTS):
                 continue
             columns.append(key)
+    rank = {key: index for index, key in enumerate(_COLUMN_ORDER)}
+    columns.sort(key=lambda key: rank.get(key, len(rank)))
     return JsonTable(
         columns=[_label(key) for key in columns],
         rows=[[_cell(obj.get(key, "")) for key in columns] for obj in objects],
@@ -370,7 +417,11 @@ def pick_lines_for(user: Any) -> QuerySet[ShipmentLine]:
         product_id=OuterRef("order_line__product_id"),
     ).values("bin")[:1]
     lines = (
-        ShipmentLine.objects.filter(shipment__status__in=PICKABLE_STATUSES)
+        ShipmentLine.objects.filter(
+            shipment__status__in=PICKABLE_STATUSES,
+            # A held order waits: nothing of it is picked until a manager releases it.
+            shipment__order__hold_kind=Order.HoldKind.NONE,
+        )
         .select_related("shipment__order", "shipment__warehouse", "order_line__product")
         .annotate(bin_location=Subquery(bin_of_stock))
         .order_by(F("bin_location").asc(nulls_last=True), "shipment_id", "id")
@@ -379,6 +430,18 @@ def pick_lines_for(user: Any) -> QuerySet[ShipmentLine]:
     if warehouse_ids is not None:
         lines = lines.filter(shipment__warehouse_id__in=warehouse_ids)
     return lines
+
+
+def shipment_work_lines(shipment: Shipment) -> list[ShipmentLine]:
+    """A shipment's lines with product and the bin of its stock, in walking order (by bin)."""
+    bin_of_stock = StockLevel.objects.filter(
+        warehouse_id=shipment.warehouse_id, product_id=OuterRef("order_line__product_id")
+    ).values("bin")[:1]
+    return list(
+        shipment.lines.select_related("order_line__product")
+        .annotate(bin_location=Subquery(bin_of_stock))
+        .order_by(F("bin_location").asc(nulls_last=True), "id")
+    )
 
 
 # --- returns and emails -----------------------------------------------------------------------

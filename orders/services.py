@@ -235,14 +235,55 @@ def _intake(data: OrderInput, by: Actor, now: dt.datetime) -> IntakeResult:
         now=now,
     )
     reserved = _reserve(plan.assignments, product_of)
+    short = sum(units for _, _, units in plan.assignments) - sum(u for _, _, u in reserved)
+    planned: dict[int, int] = defaultdict(int)
+    for key, _, units in plan.assignments:
+        planned[key] += units
+    for _ in range(2):
+        # Units planned but taken by a concurrent order between the read and the lock: look
+        # again (fresh figures) before backordering them. Costs queries only in a race.
+        got: dict[int, int] = defaultdict(int)
+        for key, _, units in reserved:
+            got[key] += units
+        retry = [
+            routing.Need(
+                n.key, n.product_id, n.sku, planned[n.key] - got[n.key], n.unit_weight_grams
+            )
+            for n in needs
+            if planned[n.key] > got[n.key]
+        ]
+        if not retry:
+            break
+        again = routing.plan(
+            needs=retry,
+            warehouses=warehouses,
+            available=_available([w.pk for w in warehouses], {n.product_id for n in retry}),
+            destination=destination,
+            service_level=data.service_level,
+            now=now,
+            promised_delivery_date=plan.promised_delivery_date,
+        )
+        if not again.assignments:
+            break
+        reserved += _reserve(again.assignments, product_of)
+    merged: dict[tuple[int, int], int] = defaultdict(int)
+    for key, w, units in reserved:
+        merged[(key, w)] += units
+    reserved = [(key, w, units) for (key, w), units in merged.items()]
     allocated_by_key: dict[int, int] = defaultdict(int)
     for key, _, units in reserved:
         allocated_by_key[key] += units
-    short = sum(units for _, _, units in plan.assignments) - sum(allocated_by_key.values())
     backordered_units = sum(line.quantity for line in data.lines) - sum(allocated_by_key.values())
     routing_json = plan.as_json(decided_at=now)
+    codes = {w.pk: w.code for w in warehouses}
+    reserved_in = [codes[w] for w in dict.fromkeys(w for _, w, _ in reserved)]
+    if short and sorted(reserved_in) != sorted(routing_json["chosen"]):
+        routing_json["chosen"] = reserved_in
     if short:
-        routing_json["lost_to_concurrent_orders"] = short
+        routing_json["raced"] = (
+            f"{short} planned unit(s) were taken by concurrent orders; looked again "
+            f"({sum(allocated_by_key.values())} reserved in the end)"
+        )
 
     hold_kind, hold_reason = Order.HoldKind.NONE, ""
     if data.payment_status == Order.PaymentStatus.FAILED:
@@ -653,19 +694,32 @@ def _release_shipments(shipments: list[Shipment], *, cancel: bool) -> int:
         stock.stock_release_reservation_many(
             lines=[(w, products[line_id], units) for (line_id, w), units in totals.items()]
         )
-    for (line_id, w), units in totals.items():
-        Allocation.objects.filter(order_line_id=line_id, warehouse_id=w).update(
-            quantity=F("quantity") - units
-        )
+    _take_from_allocations(totals)
+    for (line_id, _), units in totals.items():
         OrderLine.objects.filter(pk=line_id).update(allocated=F("allocated") - units)
-    Allocation.objects.filter(
-        order_line_id__in={line_id for line_id, _ in totals}, quantity=0
-    ).delete()
     if cancel:
         Shipment.objects.filter(pk__in=[s.pk for s in shipments]).update(
             status=Shipment.Status.CANCELLED
         )
     return sum(totals.values())
+
+
+def _take_from_allocations(warehouse_units: dict[tuple[int, int], int]) -> None:
+    """Lower allocations by (order line id, warehouse id) → units; a row reaching 0 goes (the
+    CHECK quantity > 0 holds at every statement). Line counters are the caller's."""
+    if not warehouse_units:
+        return
+    match = Q()
+    for line_id, warehouse_id in warehouse_units:
+        match |= Q(order_line_id=line_id, warehouse_id=warehouse_id)
+    gone = []
+    for allocation in Allocation.objects.filter(match):
+        units = warehouse_units[(allocation.order_line_id, allocation.warehouse_id)]
+        if units >= allocation.quantity:
+            gone.append(allocation.pk)
+        else:
+            Allocation.objects.filter(pk=allocation.pk).update(quantity=F("quantity") - units)
+    Allocation.objects.filter(pk__in=gone).delete()
 
 
 # --- holds, payment, cancel -------------------------------------------------------------------
@@ -1049,16 +1103,13 @@ def shipment_ship(*, shipment: Shipment, by: Actor, tracking_number: str) -> Shi
         reference=shipment,
         reason=f"{order.number} shipment #{shipment.pk}",
     )
+    _take_from_allocations(
+        {(line.order_line_id, shipment.warehouse_id): line.quantity for line in lines}
+    )
     for line in lines:
-        Allocation.objects.filter(
-            order_line_id=line.order_line_id, warehouse_id=shipment.warehouse_id
-        ).update(quantity=F("quantity") - line.quantity)
         OrderLine.objects.filter(pk=line.order_line_id).update(
             allocated=F("allocated") - line.quantity, shipped=F("shipped") + line.quantity
         )
-    Allocation.objects.filter(
-        order_line_id__in=[line.order_line_id for line in lines], quantity=0
-    ).delete()
     now = timezone.now()
     shipment.status = Shipment.Status.SHIPPED
     shipment.tracking_number = tracking

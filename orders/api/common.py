@@ -59,7 +59,7 @@ class Conflict(APIException):
 CONFLICT_CODES = {INSUFFICIENT_STOCK, INVALID_STATUS}
 
 
-def call_service(service: Callable[..., Any], **kwargs: Any) -> Any:
+def call_service(service: Callable[..., Any], /, **kwargs: Any) -> Any:
     """Run a service; its ValidationError becomes a 400 naming the field (409 for conflicts)."""
     try:
         return service(**kwargs)
