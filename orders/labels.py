@@ -42,6 +42,7 @@ logger = logging.getLogger(__name__)
 
 Format = str  # "pdf" or "zpl"
 FORMATS = {"pdf": "PDF (4×6 in)", "zpl": "ZPL (thermal printer)"}
+FORMAT_CHOICES = list(FORMATS.items())
 MAX_BATCH = 500
 # Statuses a label can be printed (or reprinted) in.
 PRINTABLE = (Shipment.Status.PACKED, Shipment.Status.LABELLED, Shipment.Status.SHIPPED)
@@ -268,12 +269,27 @@ def labels_request(
 ) -> DocumentJob:
     """Asks for one label document for a batch of shipments (a DocumentJob, rendered after commit).
 
-    Side effects: a shipment without a tracking number gets one; packed shipments become
-    labelled, each with a timeline event. Every shipment must be in a warehouse the user works
-    in, packed (or already labelled or shipped: a reprint), with a carrier service and a weight.
+    Side effects: those of `labels_prepare`, and the job (its task is sent on commit).
     """
     if fmt not in FORMATS:
         raise ValidationError({"format": f"Choose one of {', '.join(FORMATS)}."})
+    ids = labels_prepare(shipment_ids=shipment_ids, by=by)
+    return jobs.enqueue(
+        DocumentJob.Kind.LABELS,
+        requested_by=by,
+        params={"shipments": ids, "format": fmt},
+        total=len(ids),
+    )
+
+
+@transaction.atomic
+def labels_prepare(*, shipment_ids: Iterable[object], by: AbstractBaseUser) -> list[int]:
+    """Checks a batch and readies it for labels; returns the shipment ids in the order given.
+
+    Every shipment must be in a warehouse the user works in, packed (or already labelled or
+    shipped: a reprint), with a carrier service and a weight. Side effects: a shipment without
+    a tracking number gets one; packed shipments become labelled, each with a timeline event.
+    """
     ids = _parse_ids(shipment_ids)
     shipments = (
         Shipment.objects.select_for_update(of=("self",))
@@ -330,12 +346,7 @@ def labels_request(
                 )
             )
     OrderEvent.objects.bulk_create(events)
-    return jobs.enqueue(
-        DocumentJob.Kind.LABELS,
-        requested_by=by,
-        params={"shipments": ids, "format": fmt},
-        total=len(ids),
-    )
+    return ids
 
 
 # --- rendering a job in parts -----------------------------------------------------------------

@@ -32,6 +32,7 @@ from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from inventory.services import INVALID_STATUS
 from opsportal.emails import Outcome, Result, is_transient
 from orders.models import CustomerEmail, Order, OrderEvent, ReturnRequest, Shipment
 
@@ -194,10 +195,11 @@ def customer_email_resend(*, email: CustomerEmail, by: AbstractBaseUser) -> Cust
     )
     if not updated:
         email.refresh_from_db()
-        raise ValidationError(
+        message = (
             f"This email is {email.get_status_display().lower()}: only a sent or failed email "
             "can be sent again."
         )
+        raise ValidationError({"status": ValidationError(message, code=INVALID_STATUS)})
     email.refresh_from_db()
     _event(
         email.order_id,

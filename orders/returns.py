@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from inventory import services as stock
 from inventory.models import Warehouse
+from inventory.services import INVALID_STATUS
 from opsportal import roles
 from orders import notifications
 from orders.models import (
@@ -36,15 +37,15 @@ Status = ReturnRequest.Status
 Disposition = ReturnRequest.Disposition
 RefundStatus = ReturnRequest.RefundStatus
 LINE_DISPOSITIONS = (Disposition.RESTOCK, Disposition.SCRAP, Disposition.QUALITY)
+LINE_DISPOSITION_CHOICES = [(d.value, d.label) for d in LINE_DISPOSITIONS]
 # Returns whose lines count against what may still be returned.
 OPEN_OR_DONE = (Status.REQUESTED, Status.APPROVED, Status.RECEIVED, Status.CLOSED)
 
 
 def _status_error(rma: ReturnRequest, action: str) -> ValidationError:
-    return ValidationError(
-        f"Return {rma.number} is {rma.get_status_display().lower()}: it cannot be {action}.",
-        code="invalid_status",
-    )
+    """A refusal caused by the return's state (the API answers 409 for its code)."""
+    message = f"Return {rma.number} is {rma.get_status_display().lower()}: it cannot be {action}."
+    return ValidationError({"status": ValidationError(message, code=INVALID_STATUS)})
 
 
 def _whole(value: object, field: str) -> int:
