@@ -42,7 +42,7 @@ def return_detail(request: HttpRequest, number: str) -> HttpResponse:
         "can_refund": is_manager
         and rma.status == ReturnRequest.Status.RECEIVED
         and rma.refund_status == ReturnRequest.RefundStatus.PENDING,
-        "show_order_link": True,
+        "decision": "Rejected" if rma.status == ReturnRequest.Status.REJECTED else "Approved",
     }
     return render(request, "orders/return_detail.html", context)
 
