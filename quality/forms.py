@@ -328,6 +328,8 @@ class RequirementForm(forms.ModelForm):
         self.fields["owner"].queryset = staff_users()
         self.fields["next_review"].required = False
         self.fields["next_review"].help_text = "Empty: one cadence from today."
+        # The service checks standard + clause (case-insensitively) and names the clause field.
+        self.instance.validate_constraints = lambda exclude=None: None
 
     def validate_unique(self) -> None:
         """The service checks standard + clause and names the field."""

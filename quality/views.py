@@ -653,7 +653,12 @@ def requirement_review(request: HttpRequest, pk: int) -> HttpResponse:
 def evidence_add(request: HttpRequest, pk: int) -> HttpResponse:
     requirement = get_object_or_404(ComplianceRequirement, pk=pk)
     form = forms.EvidenceForm(request.POST, request.FILES)
-    form.is_valid()
+    if not form.is_valid():
+        problems = [
+            f"{form[name].label}: {' '.join(errors)}" for name, errors in form.errors.items()
+        ]
+        messages.error(request, " ".join(problems))
+        return redirect("quality:requirement_detail", pk=pk)
     return _act(
         request,
         lambda: compliance.evidence_add(
