@@ -88,4 +88,15 @@ MATRIX = {
     "api:carrier-detail": rule(*VENDOR_READERS, **_carrier),
     "api:purchaseorder-list": rule(*PO_READERS),
     "api:purchaseorder-detail": rule(*PO_READERS, **_po),
+    # POST-only actions: a GET answers 405 to those the read rule lets in. Who may POST (contract
+    # admins; receive: staff of the PO's warehouse) is tested in test_api_writes.py.
+    "api:vendor-status": rule(*VENDOR_READERS, **_vendor),
+    "api:contract-activate": rule(*VENDOR_READERS, **_contract),
+    "api:contract-renew": rule(*VENDOR_READERS, **_contract),
+    "api:contract-terminate": rule(*VENDOR_READERS, **_contract),
+    "api:carrier-services": rule(*VENDOR_READERS, **_carrier),
+    "api:carrier-rate-import": rule(*VENDOR_READERS, **_carrier),
+    "api:purchaseorder-send": rule(*PO_READERS, kwargs=_po["kwargs"]),
+    "api:purchaseorder-receive": rule(*PO_READERS, kwargs=_po["kwargs"]),
+    "api:purchaseorder-cancel": rule(*PO_READERS, kwargs=_po["kwargs"]),
 }
