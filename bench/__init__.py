@@ -1,1 +1,1 @@
-"""Benchmarks: `python -m bench` (or `make bench`) runs every bench/<name>.py module's main()."""
+"""Benchmarks: `make bench` (python -m bench). See bench/__main__.py."""

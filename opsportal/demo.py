@@ -1365,8 +1365,13 @@ class Seeder:
     # -- orders --------------------------------------------------------------------------------
 
     def seed_orders(self) -> int:
+        from orders.numbering import sync_order_number_sequence
+
         generator = OrderGenerator(self)
-        return generator.run()
+        created = generator.run()
+        # New orders (intake) take numbers from a sequence: it must start after the seeded ones.
+        sync_order_number_sequence()
+        return created
 
     def seed_returns(self) -> int:
         return seed_returns(self) if self.scale.detail else 0
