@@ -7,6 +7,10 @@ a Celery worker (`-Q documents -c 2`, prefork) on the same database and Redis, w
 small batch, then times RUNS batches of 100 labels per part count: from the commit that queues
 the DocumentJob to the job reading done (polled every 20 ms). Prints every run and the median.
 The worker must be the only one consuming `documents` on that Redis while it runs.
+
+On a shared machine the wall time depends on what else runs, so each run also reports the CPU
+seconds the worker's processes spent (from /proc): the busiest process's CPU time is the wall
+time the batch needs on two idle cores, give or take the polling and the merge.
 """
 
 from __future__ import annotations
@@ -131,6 +135,20 @@ def _start_worker() -> subprocess.Popen:
         )
 
 
+def _cpu_seconds(worker: subprocess.Popen) -> dict[int, float]:
+    """CPU seconds (user + system) of each pool process of the worker, by pid."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    found = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == worker.pid:
+            found[int(stat.parent.name)] = (int(fields[11]) + int(fields[12])) / ticks
+    return found
+
+
 def _time_batch(ids: list[int], parts: int) -> float:
     from django.db import transaction
 
@@ -174,15 +192,24 @@ def main() -> None:
         f"in-process, one document: {' '.join(f'{t:.2f}' for t in baseline)} s "
         f"(median {statistics.median(baseline):.2f} s)"
     )
+    cpu = time.process_time()
+    _in_process(ids)
+    print(f"in-process CPU: {time.process_time() - cpu:.2f} s")  # noqa: T201
     worker = _start_worker()
     try:
         _time_batch(ids[:10], 1)  # the worker is up and its processes have WeasyPrint loaded
         _time_batch(ids[:20], 2)
         for parts in PART_COUNTS:
-            times = [_time_batch(ids, parts) for _ in range(RUNS)]
+            times, busiest = [], []
+            for _ in range(RUNS):
+                before = _cpu_seconds(worker)
+                times.append(_time_batch(ids, parts))
+                after = _cpu_seconds(worker)
+                busiest.append(max(after[pid] - before.get(pid, 0.0) for pid in after))
             print(  # noqa: T201
-                f"worker -c 2, {parts} part(s): {' '.join(f'{t:.2f}' for t in times)} s "
-                f"(median {statistics.median(times):.2f} s for {len(ids)} labels)"
+                f"worker -c 2, {parts} part(s): wall {' '.join(f'{t:.2f}' for t in times)} s "
+                f"(median {statistics.median(times):.2f} s for {len(ids)} labels); "
+                f"busiest process CPU median {statistics.median(busiest):.2f} s"
             )
     finally:
         os.killpg(worker.pid, signal.SIGTERM)
