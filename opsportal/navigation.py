@@ -25,6 +25,7 @@ NAV: tuple[NavItem, ...] = (
     NavItem("Orders", "orders:order_list", "Orders"),
     NavItem("Shipments", "orders:shipment_list", "Orders"),
     NavItem("Pick lists", "orders:pick_list", "Orders"),
+    NavItem("Labels", "orders:label_batch", "Orders"),
     NavItem("Returns", "orders:return_list", "Orders"),
     NavItem("Email outbox", "orders:email_list", "Orders"),
     NavItem("Stock", "inventory:stock_list", "Inventory"),
