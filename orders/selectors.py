@@ -321,9 +321,29 @@ def _cell(value: Any) -> Any:
     """Scalars as they are, booleans as yes/no, nested objects as compact JSON (escaped later)."""
     if isinstance(value, bool):
         return "yes" if value else "no"
+    if isinstance(value, list) and all(isinstance(item, str | int) for item in value):
+        return ", ".join(str(item) for item in value)
     if isinstance(value, dict | list):
         return json.dumps(value, sort_keys=True, default=str)
     return value
+
+
+# The facts of a routing decision in reading order (PostgreSQL returns JSON keys sorted).
+_FACT_ORDER = (
+    "reason",
+    "chosen",
+    "backordered",
+    "mode",
+    "promised_delivery_date",
+    "destination",
+    "reroute_reason",
+    "rerouted_by",
+    "previous",
+    "forced_warehouse",
+    "released_units",
+    "raced",
+    "decided_at",
+)
 
 
 @dataclass(frozen=True)
@@ -339,9 +359,10 @@ def routing_for(order: Order, *, hide_money: bool) -> Routing | None:
     data = order.routing if isinstance(order.routing, dict) else {}
     if not data:
         return None
+    order = {key: index for index, key in enumerate(_FACT_ORDER)}
     facts = [
         (_label(key), _cell(value))
-        for key, value in data.items()
+        for key, value in sorted(data.items(), key=lambda item: order.get(item[0], len(order)))
         if key != "candidates"
         and not (hide_money and any(part in key.lower() for part in _MONEY_KEY_PARTS))
     ]
