@@ -931,3 +931,101 @@ def open_po_quantities(
         for row in rows
         if row["open"]
     }
+
+
+# --- purchase orders from replenishment suggestions -------------------------------------------
+
+
+@dataclass(frozen=True)
+class SupplyOption:
+    """Who supplies a product under a contract in force, and at what price for a quantity."""
+
+    vendor: Vendor
+    contract: VendorContract
+    price: Decimal
+    lead_time_days: int
+
+
+def supply_options(product_ids: Iterable[int], on: datetime.date) -> dict[int, list[ContractPrice]]:
+    """Price lines of contracts in force on `on` for these products (one query), by product."""
+    lines = (
+        ContractPrice.objects.filter(
+            product_id__in=list(product_ids),
+            contract__status=VendorContract.Status.ACTIVE,
+            contract__start_date__lte=on,
+            contract__end_date__gte=on,
+            contract__vendor__is_active=True,
+        )
+        .exclude(contract__vendor__status=Vendor.Status.DISQUALIFIED)
+        .select_related("contract__vendor")
+        .order_by("product_id", "price", "lead_time_days", "pk")
+    )
+    found: dict[int, list[ContractPrice]] = {}
+    for line in lines:
+        found.setdefault(line.product_id, []).append(line)
+    return found
+
+
+def best_supply(prices: list[ContractPrice], quantity: int) -> SupplyOption | None:
+    """The cheapest contract price reachable at `quantity` (then the shortest lead time)."""
+    reachable = [p for p in prices if p.min_qty <= quantity]
+    if not reachable:
+        return None
+    best = min(reachable, key=lambda p: (p.price, p.lead_time_days, p.contract.vendor.name))
+    return SupplyOption(best.contract.vendor, best.contract, best.price, best.lead_time_days)
+
+
+@dataclass(frozen=True)
+class SuggestedOrders:
+    created: list[PurchaseOrder]
+    unsupplied: list[str]  # "WH-A/SKU-1": no contract in force prices the product
+
+
+@transaction.atomic
+def purchase_orders_from_suggestions(
+    *, keys: Iterable[tuple[int, int]], by: Actor, today: datetime.date | None = None
+) -> SuggestedOrders:
+    """Draft POs for the chosen (warehouse id, product id) replenishment suggestions: each
+    product from its cheapest contract supplier at the suggested quantity, one draft per vendor
+    and warehouse. Suggestions are recomputed here (what the page showed may be stale)."""
+    from inventory import selectors as inventory_selectors
+
+    today = today or timezone.localdate()
+    keys = set(keys)
+    if not keys:
+        raise _error(None, "Choose at least one suggestion.")
+    suggestions = [
+        s
+        for s in inventory_selectors.replenishment_suggestions(
+            {w for w, _ in keys}, {p for _, p in keys}, today=today
+        )
+        if (s.warehouse.pk, s.product.pk) in keys
+    ]
+    options = supply_options({s.product.pk for s in suggestions}, today)
+    grouped: dict[tuple[int, int], list] = {}
+    unsupplied = []
+    for suggestion in suggestions:
+        option = best_supply(options.get(suggestion.product.pk, []), suggestion.suggested_qty)
+        if option is None:
+            unsupplied.append(f"{suggestion.warehouse.code}/{suggestion.product.sku}")
+            continue
+        grouped.setdefault((option.vendor.pk, suggestion.warehouse.pk), []).append(
+            (option, suggestion)
+        )
+    created = []
+    for _key, rows in sorted(grouped.items()):
+        option, first = rows[0]
+        created.append(
+            purchase_order_create(
+                vendor=option.vendor,
+                warehouse=first.warehouse,
+                lines=_suggestion_lines(rows),
+                by=by,
+                notes="From replenishment suggestions.",
+            )
+        )
+    return SuggestedOrders(created=created, unsupplied=unsupplied)
+
+
+def _suggestion_lines(rows: list) -> list[OrderLineData]:
+    return [OrderLineData(suggestion.product, suggestion.suggested_qty) for _, suggestion in rows]

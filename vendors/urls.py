@@ -36,6 +36,11 @@ urlpatterns = [
     path("purchase-orders/", views.purchaseorder_list, name="purchaseorder_list"),
     path("purchase-orders/new/", views.purchaseorder_create, name="purchaseorder_create"),
     path(
+        "purchase-orders/suggestions/",
+        views.purchaseorder_suggestions,
+        name="purchaseorder_suggestions",
+    ),
+    path(
         "purchase-orders/<str:number>/",
         views.purchaseorder_detail,
         name="purchaseorder_detail",

@@ -826,3 +826,38 @@ def purchaseorder_receive(request: HttpRequest, number: str) -> HttpResponse:
     }
     status = 400 if request.method == "POST" else 200
     return render(request, "vendors/purchaseorder_receive.html", context, status=status)
+
+
+@roles.allow(*VENDOR_WRITERS)
+@require_http_methods(["GET", "POST"])
+def purchaseorder_suggestions(request: HttpRequest) -> HttpResponse:
+    """Replenishment suggestions with their cheapest contract supplier → draft POs."""
+    from inventory import selectors as inventory_selectors
+
+    if request.method == "POST":
+        keys = []
+        for raw in request.POST.getlist("pick"):
+            warehouse_id, _, product_id = raw.partition(":")
+            if warehouse_id.isdigit() and product_id.isdigit():
+                keys.append((int(warehouse_id), int(product_id)))
+        try:
+            result = services.purchase_orders_from_suggestions(keys=keys, by=request.user)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+            return redirect("vendors:purchaseorder_suggestions")
+        if result.created:
+            numbers = ", ".join(po.number for po in result.created)
+            messages.success(request, f"Drafts created: {numbers}.")
+        if result.unsupplied:
+            messages.warning(
+                request, "No contract in force prices: " + ", ".join(result.unsupplied) + "."
+            )
+        return redirect("vendors:purchaseorder_list")
+    today = timezone.localdate()
+    suggestions = inventory_selectors.replenishment_suggestions(today=today)[:500]
+    options = services.supply_options({s.product.pk for s in suggestions}, today)
+    rows = [
+        (s, services.best_supply(options.get(s.product.pk, []), s.suggested_qty))
+        for s in suggestions
+    ]
+    return render(request, "vendors/purchaseorder_suggestions.html", {"rows": rows})

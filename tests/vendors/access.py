@@ -76,6 +76,7 @@ MATRIX = {
     "vendors:rate_import": rule(CONTRACTS, **_carrier),
     "vendors:quote": rule(*VENDOR_READERS),
     "vendors:purchaseorder_create": rule(CONTRACTS),
+    "vendors:purchaseorder_suggestions": rule(CONTRACTS),
     "vendors:purchaseorder_send": rule(CONTRACTS, **_po),
     "vendors:purchaseorder_cancel": rule(CONTRACTS, **_po),
     # Receiving is stock work: staff of the PO's warehouse (another warehouse's PO: 404).
