@@ -174,6 +174,14 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = DEBUG
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# Signed vendor contracts: PDF only, at most this many bytes (checked by content, never public).
+VENDORS_CONTRACT_DOCUMENT_MAX_BYTES = env.int(
+    "VENDORS_CONTRACT_DOCUMENT_MAX_BYTES", default=10 * 1024 * 1024
+)
+# Seconds a process keeps carrier rate cards for quoting (changes in-process drop them at once).
+VENDORS_RATE_CACHE_SECONDS = env.int("VENDORS_RATE_CACHE_SECONDS", default=60)
+# Where links in emails point (contract reminders, NCRs): the portal as people reach it.
+PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://127.0.0.1:8000")
 
 # --- email ------------------------------------------------------------------------------------
 
