@@ -4,10 +4,14 @@ Foreign keys into other apps (products, warehouses, users) are raw id fields: au
 would tie these pages to how the other app's admin is searched.
 """
 
+from django import forms
 from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.db import models
 from simple_history.admin import SimpleHistoryAdmin
 
+from vendors import services
 from vendors.models import (
     Carrier,
     CarrierService,
@@ -54,8 +58,52 @@ class ContractPriceInline(admin.TabularInline):
     raw_id_fields = ["product"]
 
 
+class VendorContractAdminForm(forms.ModelForm):
+    """Carries the version the page was opened at: a save from a stale page is refused, the
+    same optimistic lock as the portal pages and the API. A signed document must be a PDF."""
+
+    edit_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    class Meta:
+        model = VendorContract
+        fields = "__all__"  # noqa: DJ007 (the admin's fieldsets choose the fields)
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["edit_version"].initial = self.instance.version
+
+    def clean_signed_document(self):
+        document = self.cleaned_data.get("signed_document")
+        if isinstance(document, UploadedFile):
+            data = document.read(services.document_max_bytes() + 1)
+            document.seek(0)
+            try:
+                services.validate_pdf(data)
+            except ValidationError as exc:
+                raise ValidationError(exc.message_dict["signed_document"]) from None
+        return document
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if self.instance.pk:
+            current = (
+                VendorContract.objects.filter(pk=self.instance.pk)
+                .values_list("version", flat=True)
+                .first()
+            )
+            if data.get("edit_version") != current:
+                raise ValidationError(
+                    "Someone else saved this contract after you opened it (it is now at "
+                    f"version {current}). Reload the page, then make your change again.",
+                    code=services.CONFLICT,
+                )
+        return data
+
+
 @admin.register(VendorContract)
 class VendorContractAdmin(SimpleHistoryAdmin):
+    form = VendorContractAdminForm
     list_display = [
         "number",
         "title",
@@ -76,6 +124,15 @@ class VendorContractAdmin(SimpleHistoryAdmin):
     # The optimistic lock belongs to the code that saves; a person never sets it.
     readonly_fields = ["version", "created_at", "updated_at"]
     inlines = [ContractPriceInline]
+
+    def save_model(self, request, obj: VendorContract, form, change: bool) -> None:
+        if change:
+            # Claim the next version under the row lock: of two saves, one wins.
+            locked = VendorContract.objects.select_for_update().get(pk=obj.pk)
+            if locked.version != form.cleaned_data.get("edit_version"):
+                raise ValidationError("This contract was saved by someone else meanwhile.")
+            obj.version = locked.version + 1
+        super().save_model(request, obj, form, change)
 
 
 @admin.register(ContractPrice)

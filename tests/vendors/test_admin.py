@@ -64,3 +64,67 @@ def test_history_is_browsable_in_the_admin(superuser_client, model_name):
     obj = FACTORIES[model_name]()
     url = reverse(f"admin:vendors_{model_name}_history", args=[obj.pk])
     assert superuser_client.get(url).status_code == 200
+
+
+def _admin_post(contract, **changes) -> dict:
+    data = {
+        "vendor": contract.vendor_id,
+        "number": contract.number,
+        "title": contract.title,
+        "status": contract.status,
+        "start_date": "2026-01-01",
+        "end_date": "2027-12-31",
+        "notice_days": "30",
+        "currency": "USD",
+        "value": "100000.00",
+        "edit_version": contract.version,
+        "prices-TOTAL_FORMS": "0",
+        "prices-INITIAL_FORMS": "0",
+        "prices-MIN_NUM_FORMS": "0",
+        "prices-MAX_NUM_FORMS": "1000",
+    }
+    data.update(changes)
+    return data
+
+
+def test_the_admin_keeps_the_optimistic_lock(superuser_client):
+    contract = factories.VendorContractFactory(title="Before")
+    url = reverse("admin:vendors_vendorcontract_change", args=[contract.pk])
+
+    first = superuser_client.post(url, _admin_post(contract, title="Admin edit"))
+    stale = superuser_client.post(url, _admin_post(contract, title="Stale edit"))
+
+    assert first.status_code == 302
+    assert stale.status_code == 200
+    assert "Someone else saved this contract" in stale.content.decode()
+    contract.refresh_from_db()
+    assert (contract.title, contract.version) == ("Admin edit", 2)
+    assert contract.history.first().history_user.username == "root"
+
+
+def test_the_admin_refuses_a_signed_document_that_is_not_a_pdf(superuser_client):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    contract = factories.VendorContractFactory()
+    url = reverse("admin:vendors_vendorcontract_change", args=[contract.pk])
+    fake = SimpleUploadedFile("x.pdf", b"MZ\x90\x00 not a pdf", content_type="application/pdf")
+    response = superuser_client.post(url, _admin_post(contract, signed_document=fake))
+    assert response.status_code == 200
+    assert "The file is not a PDF" in response.content.decode()
+    contract.refresh_from_db()
+    assert not contract.signed_document
+
+
+def test_a_staff_manager_may_view_but_not_change_vendor_records_in_the_admin(client, db):
+    from opsportal import roles
+
+    manager = factories.user_with_role(roles.OPERATIONS_MANAGER, username="m", is_staff=True)
+    client.force_login(manager)
+    contract = factories.VendorContractFactory(title="Keep")
+    url = reverse("admin:vendors_vendorcontract_change", args=[contract.pk])
+    assert client.get(url).status_code == 200  # view permission: read-only page
+    response = client.post(url, _admin_post(contract, title="Manager edit"))
+    assert response.status_code == 403
+    assert client.get(reverse("admin:vendors_purchaseorder_add")).status_code == 403
+    contract.refresh_from_db()
+    assert contract.title == "Keep"
