@@ -1256,7 +1256,6 @@ def orders_flag_at_risk(*, today: dt.date | None = None, limit: int = 500) -> in
         .filter(
             Q(status__in=OPEN_ORDER_STATUSES, promised_ship_date__lt=today) | Exists(late_shipment)
         )
-        .annotate(late=Exists(late_shipment))
         .order_by("promised_delivery_date", "id")[:limit]
     )
     flagged = 0

@@ -399,3 +399,56 @@ def test_packing_more_than_planned_is_refused(manager, world):
     assert "only 1 on the shipment" in caught.value.message_dict["quantities"][0]
     with pytest.raises(ValidationError):
         services.shipment_pack(shipment=shipment, by=manager, weight_grams=0)
+
+
+def test_packing_sends_shipment_packed_inside_the_transaction(manager, world):
+    from orders.signals import shipment_packed
+
+    world.receive(world.chicago, world.widget, 5)
+    order = place(manager, lines=[line("WIDGET", 1)])
+    heard = []
+
+    def listener(sender, shipment, **kwargs):
+        heard.append((shipment.pk, shipment.status, shipment.weight_grams))
+
+    shipment_packed.connect(listener)
+    try:
+        services.shipment_pack(shipment=order.shipments.get(), by=manager, weight_grams=640)
+    finally:
+        shipment_packed.disconnect(listener)
+    assert heard == [(order.shipments.get().pk, Shipment.Status.PACKED, 640)]
+
+
+def test_a_warehouse_past_its_cut_off_ships_tomorrow_and_may_lose_the_order(manager, world):
+    """Monday 16:00 in Chicago, an overnight order to Chicago: WH-CHI (cut-off 15:00) would
+    ship Tuesday and deliver Wednesday; WH-NYC (cut-off 23:59) ships Monday and its next-day
+    service delivers Tuesday, the promise. The nearer, cheaper warehouse loses on the promise."""
+    world.chicago.cutoff_time = dt.time(15, 0)
+    world.chicago.save()
+    world.receive(world.chicago, world.widget, 5)
+    world.receive(world.newyork, world.widget, 5)
+    monday_4pm_chicago = dt.datetime(2026, 11, 23, 22, 0, tzinfo=dt.UTC)
+    body = order_body("CUT-1", lines=[line("WIDGET", 1)], service_level="overnight")
+
+    order = services.order_intake(data=parse_order(body), by=manager, now=monday_4pm_chicago).order
+
+    candidates = {c["warehouse"]: c for c in order.routing["candidates"]}
+    assert candidates["WH-CHI"]["ships"] == "2026-11-24"
+    assert candidates["WH-CHI"]["meets_promise"] is False
+    assert candidates["WH-NYC"]["ships"] == "2026-11-23"
+    assert order.routing["chosen"] == ["WH-NYC"]
+    assert candidates["WH-CHI"]["why"] == "Misses the promised delivery date"
+    assert order.promised_ship_date == dt.date(2026, 11, 23)
+    assert order.promised_delivery_date == dt.date(2026, 11, 24)
+    assert order.shipments.get().carrier_service == world.overnight
+
+
+def test_before_the_cut_off_the_nearer_warehouse_wins(manager, world):
+    world.chicago.cutoff_time = dt.time(15, 0)
+    world.chicago.save()
+    world.receive(world.chicago, world.widget, 5)
+    world.receive(world.newyork, world.widget, 5)
+    monday_2pm_chicago = dt.datetime(2026, 11, 23, 20, 0, tzinfo=dt.UTC)
+    body = order_body("CUT-2", lines=[line("WIDGET", 1)], service_level="overnight")
+    order = services.order_intake(data=parse_order(body), by=manager, now=monday_2pm_chicago).order
+    assert order.routing["chosen"] == ["WH-CHI"]
