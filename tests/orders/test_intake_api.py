@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 
 import pytest
 from django.db import connection
@@ -288,3 +289,14 @@ def test_a_repeated_post_costs_few_queries(manager_client, world):
     with CaptureQueriesContext(connection) as ctx:
         assert post(manager_client, body).status_code == 200
     assert len(ctx.captured_queries) <= 8
+
+
+def test_the_intake_answer_matches_its_documented_serializer(manager_client, world):
+    from orders.api.orders import IntakeResultSerializer
+
+    world.receive(world.chicago, world.widget, 5)
+    body = post(manager_client, order_body()).json()
+    order = Order.objects.get(number=body["number"])
+    order.intake_lines = list(order.lines.select_related("product"))
+    order.intake_shipments = list(order.shipments.select_related("warehouse"))
+    assert body == json.loads(json.dumps(IntakeResultSerializer(order).data))
