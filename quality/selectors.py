@@ -175,6 +175,17 @@ def source_link(obj: Inspection | NonConformance, user: Any) -> SourceLink | Non
             candidate = ""
         if candidate and roles.can_access(user, resolve(candidate).func):
             url = candidate
+    if content_type.app_label == "vendors" and content_type.model == "purchaseorderline":
+        # A receipt's line: name its purchase order and product, link to the order.
+        order = source.purchase_order
+        url = ""
+        try:
+            candidate = reverse("vendors:purchaseorder_detail", kwargs={"pk": order.pk})
+        except NoReverseMatch:
+            candidate = ""
+        if candidate and roles.can_access(user, resolve(candidate).func):
+            url = candidate
+        return SourceLink(text=f"Purchase order {order.number}, {source.product.sku}", url=url)
     text = str(source)
     # Some models already name their kind ("Inspection 4 (failed)"); others don't ("PO-0012").
     if not text.lower().startswith(label.lower()):

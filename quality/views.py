@@ -92,7 +92,8 @@ def inspection_detail(request: HttpRequest, pk: int) -> HttpResponse:
     inspection = _get_inspection_for_user(request, pk)
     form = None
     if inspection.status == Inspection.Status.PENDING:
-        form = forms.InspectionRecordForm(request.POST or None, inspection=inspection)
+        data = request.POST if request.method == "POST" else None
+        form = forms.InspectionRecordForm(data, inspection=inspection)
         if request.method == "POST" and form.is_valid():
             try:
                 recorded = inspections.inspection_record(
