@@ -25,7 +25,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
@@ -33,6 +33,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
+from kombu.exceptions import KombuError
+from redis.exceptions import RedisError
 
 from opsportal import jobs, roles
 from opsportal.models import DocumentJob
@@ -135,7 +137,7 @@ def code128_modules(value: str) -> str:
     return Code128(value).build()[0]
 
 
-@cache
+@lru_cache(maxsize=2048)  # a reprint or a retried part; bounded for a long-lived worker
 def code128_data_url(value: str) -> str:
     """A 1-pixel-high, 1-bit PNG with one pixel per module (quiet zones included), as data: URL.
 
@@ -428,8 +430,34 @@ def render_pdf_in_parts(
         return pdf
 
     board = PartBoard(board_key or f"opsportal:labels:{uuid.uuid4().hex}")
-    for index in range(1, len(slices)):
-        label_part_render_task.delay(board.key, index, slices[index], printed)
+    try:
+        for index in range(1, len(slices)):
+            label_part_render_task.delay(board.key, index, slices[index], printed)
+        rendered = _render_with_helpers(board, slices, printed, progress, poll_seconds)
+    except (RedisError, KombuError) as error:
+        # No board or no broker: slower, but the batch still comes out, rendered here alone.
+        logger.warning("Label parts rendered in one process (%s)", error)
+        rendered = {}
+        for index, part in enumerate(slices):
+            rendered[index] = render_pdf(labels_for(part), printed=printed)
+            progress(sum(len(slices[i]) for i in rendered))
+
+    writer = PdfWriter()
+    for index in range(len(slices)):
+        writer.append(io.BytesIO(rendered[index]))
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def _render_with_helpers(
+    board: PartBoard,
+    slices: list[list[int]],
+    printed: str,
+    progress: Callable[[int], None],
+    poll_seconds: float,
+) -> dict[int, bytes]:
+    """Works through the parts in order: renders the unclaimed ones, waits for the others."""
 
     rendered: dict[int, bytes] = {}
     while len(rendered) < len(slices):
@@ -449,13 +477,7 @@ def render_pdf_in_parts(
         if waiting and len(rendered) < len(slices):
             time.sleep(poll_seconds)
     board.finish(len(slices))
-
-    writer = PdfWriter()
-    for index in range(len(slices)):
-        writer.append(io.BytesIO(rendered[index]))
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
+    return rendered
 
 
 @jobs.renderer(DocumentJob.Kind.LABELS)

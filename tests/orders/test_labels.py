@@ -236,3 +236,25 @@ def test_a_worker_renders_the_batch_on_the_documents_queue(celery_worker, manage
     for shipment in shipments:
         shipment.refresh_from_db()
         assert shipment.tracking_number in text
+
+
+@pytest.mark.django_db
+def test_without_redis_the_lead_renders_every_part_alone(manager):
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    shipments = packed_shipments(16)
+    job = labels.labels_request(shipment_ids=[s.pk for s in shipments], by=manager)
+    down = RedisConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+    with (
+        mock.patch("orders.label_tasks.label_part_render_task.delay"),
+        mock.patch.object(labels.PartBoard, "result", side_effect=down),
+    ):
+        jobs.run(job.pk, "task-no-redis")
+    job.refresh_from_db()
+    assert job.status == DocumentJob.Status.DONE, job.error
+    with job.file.open("rb") as f:
+        reader, text = _pdf_text(f.read())
+    assert len(reader.pages) == 16
+    for shipment in shipments:
+        shipment.refresh_from_db()
+        assert shipment.tracking_number in text
