@@ -258,3 +258,28 @@ def test_without_redis_the_lead_renders_every_part_alone(manager):
     for shipment in shipments:
         shipment.refresh_from_db()
         assert shipment.tracking_number in text
+
+
+@pytest.mark.django_db
+def test_a_part_whose_helper_died_is_rendered_by_the_lead_once_the_claim_expires(manager):
+    shipments = packed_shipments(16)
+    job = labels.labels_request(shipment_ids=[s.pk for s in shipments], by=manager)
+
+    def helper_dies_after_claiming(board_key, index, shipment_ids, printed):
+        assert labels.PartBoard(board_key).claim(index)  # …and never stores its part
+
+    started = time.monotonic()
+    with (
+        mock.patch.object(labels, "CLAIM_TTL_SECONDS", 1),
+        mock.patch(
+            "orders.label_tasks.label_part_render_task.delay",
+            side_effect=helper_dies_after_claiming,
+        ),
+    ):
+        jobs.run(job.pk, "task-orphan")
+    job.refresh_from_db()
+    assert job.status == DocumentJob.Status.DONE, job.error
+    assert time.monotonic() - started >= 1  # it waited for the claim to lapse
+    with job.file.open("rb") as f:
+        reader, _ = _pdf_text(f.read())
+    assert len(reader.pages) == 16

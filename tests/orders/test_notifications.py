@@ -253,3 +253,21 @@ def test_the_sweeper_picks_rows_left_pending_or_claimed_by_a_dead_worker():
     assert sorted(call.args[0] for call in delay.call_args_list) == sorted([lost.pk, stale.pk])
     stale.refresh_from_db()
     assert (stale.status, stale.claimed_by) == ("pending", "")
+
+
+@pytest.mark.parametrize("kind", list(Kind))
+def test_every_kind_renders_a_subject_text_and_html(kind):
+    placed = order_in(
+        ShipmentFactory().warehouse, customer_name="Zoë <b>Bold</b>", customer_email="z@example.com"
+    )
+    order = placed.order
+    rma = ReturnRequestFactory(order=order) if kind == Kind.RETURN_RECEIVED else None
+    shipment = placed.shipment if kind in notifications.SHIPMENT_KINDS else None
+    email = notifications.notify(order=order, kind=kind, shipment=shipment, return_request=rma)
+    subject, text, html = notifications.render_customer_email(email)
+    assert order.number in subject or (rma and rma.number in subject)
+    assert subject == email.subject
+    assert "Zoë <b>Bold</b>" in text  # plain text, as typed
+    assert "Zoë &lt;b&gt;Bold&lt;/b&gt;" in html  # escaped in HTML
+    assert order.number in text
+    assert order.number in html
