@@ -554,11 +554,7 @@ def vendor_scorecard(
 
 def open_issues(vendor: Vendor, limit: int = 20) -> list:
     """The vendor's open non-conformances (quality), newest first."""
-    return list(
-        vendor.non_conformances.exclude(status=NC_CLOSED)
-        .order_by("-created_at")
-        .only("pk", "number", "title", "status", "severity", "created_at")[:limit]
-    )
+    return list(vendor.non_conformances.exclude(status=NC_CLOSED).order_by("-created_at")[:limit])
 
 
 @dataclass(frozen=True)
