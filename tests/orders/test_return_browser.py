@@ -82,4 +82,6 @@ def test_a_manager_sees_the_outbox_with_resend(page, live_server):  # noqa: F811
     page.wait_for_url("**/orders/emails/")
     assert "will be sent again" in page.content()
     failed.refresh_from_db()  # newest first: the failed one heads the list
-    assert (failed.resends, failed.status) == (1, CustomerEmail.Status.PENDING)
+    # Back to pending, or already further if a worker of this test session picked it up.
+    assert failed.resends == 1
+    assert failed.status != CustomerEmail.Status.FAILED or failed.attempts > 1
