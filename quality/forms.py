@@ -72,6 +72,16 @@ class _ProductChoice(forms.ModelChoiceField):
             **kwargs,
         )
 
+    def to_python(self, value: Any) -> Any:
+        """The SKU as typed or scanned; letter case does not matter."""
+        value = (value or "").strip()
+        if value in self.empty_values:
+            return None
+        product = Product.objects.filter(sku__iexact=value).order_by("pk").first()
+        if product is None:
+            raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
+        return product
+
 
 # --- inspection plans ------------------------------------------------------------------------
 
