@@ -523,6 +523,36 @@ def check_submit(*, check: InventoryCheck, by: Any) -> Submitted:
     return Submitted(check=check, recount=0, to_review=len(beyond))
 
 
+def _line_within(check: InventoryCheck, line: InventoryCheckLine) -> bool:
+    if line.within_tolerance is not None:
+        return line.within_tolerance
+    cost = line.unit_cost if line.unit_cost is not None else line.product.unit_cost
+    return within_tolerance(check.warehouse, line.variance or 0, cost)
+
+
+def _settle_undecided(check: InventoryCheck) -> None:
+    """Counted lines of a check in review that carry no decision (made before decisions were
+    recorded, e.g. imported or seeded) get one now: approved within tolerance, else pending."""
+    undecided = list(
+        check.lines.select_related("product").filter(decision=Decision.NONE, counted__isnull=False)
+    )
+    for line in undecided:
+        line.decision = Decision.APPROVED if _line_within(check, line) else Decision.PENDING
+    InventoryCheckLine.objects.bulk_update(undecided, ["decision"], batch_size=1000)
+
+
+def review_lines(check: InventoryCheck) -> list[InventoryCheckLine]:
+    """Lines waiting for a manager, in walking order (undecided old lines judged as above)."""
+    lines = (
+        check.lines.select_related("product", "counted_by")
+        .filter(Q(decision=Decision.PENDING) | Q(decision=Decision.NONE, counted__isnull=False))
+        .order_by("bin", "product__sku", "id")
+    )
+    return [
+        line for line in lines if line.decision == Decision.PENDING or not _line_within(check, line)
+    ]
+
+
 @transaction.atomic
 def check_decide(
     *, check: InventoryCheck, by: Any, approve: bool, line_ids: Iterable[int] | None = None
@@ -531,6 +561,7 @@ def check_decide(
     writes the lines' decision, who and when. Returns how many were decided."""
     check = _lock(check)
     _require_status(check, Status.REVIEW, doing="approved or rejected")
+    _settle_undecided(check)
     pending = check.lines.filter(decision=Decision.PENDING)
     if line_ids is not None:
         wanted = {int(pk) for pk in line_ids}
@@ -562,6 +593,7 @@ def check_post(*, check: InventoryCheck, by: Any) -> InventoryCheck:
 
 def _post(check: InventoryCheck, *, by: Any, approved_by: Any | None) -> InventoryCheck:
     _require_status(check, Status.REVIEW, doing="posted")
+    _settle_undecided(check)
     lines = list(check.lines.select_related("product").order_by("product_id"))
     waiting = [line.product.sku for line in lines if line.decision == Decision.PENDING]
     if waiting:

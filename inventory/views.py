@@ -543,7 +543,7 @@ def check_review(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect("inventory:check_detail", pk=check.pk)
         messages.success(request, "Decisions saved.")
         return redirect("inventory:check_review", pk=check.pk)
-    lines = list(selectors.check_lines(check).filter(decision=Decision.PENDING))
+    lines = checks.review_lines(check) if check.status == Status.REVIEW else []
     decided = selectors.check_lines(check).exclude(decision__in=("", Decision.PENDING))
     return render(
         request,

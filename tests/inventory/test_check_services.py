@@ -317,3 +317,27 @@ def test_starting_assigns_an_unassigned_check_to_the_staff_member(
     InventoryCheckLine.objects.create(inventory_check=check, product=product)
     started = checks.check_start(check=check, by=warehouse_staff)
     assert started.assigned_to == warehouse_staff
+
+
+def test_a_check_in_review_without_decisions_gets_them_when_decided(warehouse, product, manager):
+    """Checks in review from before decisions were recorded (seeded or imported)."""
+    check = InventoryCheckFactory(warehouse=warehouse, status=Status.REVIEW)
+    close = InventoryCheckLine.objects.create(
+        inventory_check=check, product=product, expected=50, counted=49, variance=-1
+    )
+    far = InventoryCheckLine.objects.create(
+        inventory_check=check,
+        product=stocked(warehouse, ProductFactory(sku="FAR-1"), 20),
+        expected=20,
+        counted=10,
+        variance=-10,
+    )
+    assert checks.review_lines(check) == [far]
+    with pytest.raises(ValidationError):
+        checks.check_post(check=check, by=manager)
+    assert checks.check_decide(check=check, by=manager, approve=True) == 1
+    checks.check_post(check=check, by=manager)
+    close.refresh_from_db()
+    far.refresh_from_db()
+    assert (close.decision, close.correction.delta) == (Decision.APPROVED, -1)
+    assert far.correction.delta == -10

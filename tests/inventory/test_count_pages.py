@@ -327,3 +327,21 @@ def test_the_list_shows_accuracy_and_keeps_its_query_count(
             inventory_check=check, expected=10, counted=10, variance=0, counted_by=manager
         )
     assert queries_for(manager_client, reverse("inventory:check_list")) == one
+
+
+def test_the_count_screen_links_the_counting_sop(warehouse_client, blind_check):
+    from quality.models import SOPVersion, SOPWorkLink
+    from tests.factories import SOPDocumentFactory, SOPVersionFactory, UserFactory
+
+    document = SOPDocumentFactory(code="SOP-INV-001", title="Cycle counting")
+    SOPVersionFactory(
+        document=document,
+        number=2,
+        status=SOPVersion.Status.EFFECTIVE,
+        author=UserFactory(),
+        approver=UserFactory(),
+    )
+    SOPWorkLink.objects.create(key=SOPWorkLink.Key.INVENTORY_COUNT, document=document)
+    body = warehouse_client.get(_url("check_count", blind_check)).content.decode()
+    assert 'data-work-key="inventory.count"' in body
+    assert "SOP-INV-001 Cycle counting v2</a>" in body
