@@ -205,3 +205,11 @@ def test_the_order_page_shows_why_this_warehouse_and_the_quotes(manager_client, 
     assert "can fill every line" in page
     assert 'data-testid="quotes"' in page
     assert Shipment.objects.filter(order=placed).exists()
+
+
+def test_only_managers_see_the_new_order_and_import_buttons(manager_client, warehouse_client, db):
+    assert b'data-testid="new-order"' in manager_client.get(reverse("orders:order_list")).content
+    assert (
+        b'data-testid="new-order"' not in warehouse_client.get(reverse("orders:order_list")).content
+    )
+    assert warehouse_client.get(reverse("orders:order_import")).status_code == 403
