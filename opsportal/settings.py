@@ -192,6 +192,11 @@ EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 # First retry delay of an outbox email after a transient SMTP error; doubles each time (max 1 h).
 EMAIL_RETRY_BASE_SECONDS = env.int("EMAIL_RETRY_BASE_SECONDS", default=30)
 
+# Carrier tracking webhooks (orders): an HMAC-SHA256 secret per carrier code, e.g.
+# "ACME=s3cret,FASTSHIP=other", else the shared one; with neither, every call is refused.
+CARRIER_WEBHOOK_SECRETS = env.dict("CARRIER_WEBHOOK_SECRETS", default={})
+CARRIER_WEBHOOK_SECRET = env.str("CARRIER_WEBHOOK_SECRET", default="")
+
 # --- Celery -----------------------------------------------------------------------------------
 
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
@@ -277,6 +282,8 @@ SPECTACULAR_SETTINGS = {
         "ReturnRequestStatusEnum": "orders.models.ReturnRequest.Status",
         "ReturnRequestDispositionEnum": "orders.models.ReturnRequest.Disposition",
         "ReturnRequestRefundStatusEnum": "orders.models.ReturnRequest.RefundStatus",
+        "ReturnLineReceiptDispositionEnum": "orders.returns.LINE_DISPOSITION_CHOICES",
+        "LabelFormatEnum": "orders.labels.FORMAT_CHOICES",
         "InspectionPlanTriggerEnum": "quality.models.InspectionPlan.Trigger",
         "InspectionPlanSamplingEnum": "quality.models.InspectionPlan.Sampling",
         "InspectionStatusEnum": "quality.models.Inspection.Status",
