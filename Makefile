@@ -16,6 +16,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 PYTEST_ARGS ?=
+BENCH ?=
 
 .PHONY: install run test lint fmt migrations-check bench clean
 
@@ -82,12 +83,11 @@ fmt: install
 migrations-check: install
 	@$(BIN)/python manage.py makemigrations --check --dry-run
 
+# Intake (orders/s over HTTP) and label batches, each on its own throwaway PostgreSQL + Redis.
+# `make bench BENCH=labels` runs one; see bench/__main__.py.
 bench: install
-	@if [ -d bench ]; then
-		$(BIN)/python -m bench
-	else
-		echo "No benchmarks exist yet (there is no bench/ directory)."
-	fi
+	@bash scripts/ensure-system.sh
+	$(BIN)/python -m bench $(BENCH)
 
 # Stops test servers a killed `make test` left behind and removes their state; keeps var/db.sqlite3.
 clean:

@@ -1,1 +1,1 @@
-"""Benchmarks: `make bench` (python -m bench). See bench/__main__.py."""
+"""Benchmarks: `make bench` (python -m bench) runs each; see bench/__main__.py."""

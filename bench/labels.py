@@ -1,6 +1,7 @@
 """Label batches: seconds from asking for 100 labels to the finished PDF, on a real worker.
 
-    DATABASE_URL=postgres://… REDIS_URL=redis://… python -m bench labels
+    python -m bench labels      (throwaway PostgreSQL + Redis, like the intake benchmark)
+    DATABASE_URL=postgres://… REDIS_URL=redis://… python -m bench.labels   (a database you give)
 
 Migrates the database it is given, makes 100 packed shipments once (warehouse BENCH-LBL), starts
 a Celery worker (`-Q documents -c 2`, prefork) on the same database and Redis, warms it with a
