@@ -142,3 +142,54 @@ def test_a_manager_works_the_ncr_to_closed(page, live_server, floor):
     page.wait_for_selector("text=closed.")
     assert page.get_by_test_id("nc-status").inner_text() == "Closed"
     screenshot(page, "quality-ncr-closed")
+
+
+def test_an_sop_goes_through_review_and_staff_acknowledge_it_on_a_phone(page, phone, live_server):
+    from django.contrib.auth.models import Group
+
+    from quality.services import sops
+
+    author = factories.user_with_role(roles.OPERATIONS_MANAGER, username="author")
+    factories.user_with_role(roles.OPERATIONS_MANAGER, username="quality")
+    warehouse = factories.WarehouseFactory(code="WH-A")
+    staff = factories.user_with_role(roles.WAREHOUSE_STAFF, username="picker")
+    warehouse.staff.add(staff)
+    factories.user_with_role(roles.WAREHOUSE_STAFF, username="latecomer")
+    document = sops.sop_save(
+        document=None,
+        code="SOP-WH-001",
+        title="Picking",
+        area="warehouse",
+        owner=author,
+        roles=list(Group.objects.filter(name=roles.WAREHOUSE_STAFF)),
+        by=author,
+    )
+    version = sops.version_draft(
+        document=document,
+        by=author,
+        body="## Purpose\n\nPick right.\n\n| Step | What |\n|---|---|\n| 1 | Scan the bin |\n\n"
+        "Literal: {{ settings.SECRET_KEY }} {% debug %}",
+    )
+    sops.version_edit(version=version, by=author, body=version.body, change_summary="First")
+    sops.version_submit(version=version, by=author)
+
+    _sign_in(page, live_server, "quality")
+    page.goto(f"{live_server.url}/quality/sops/SOP-WH-001/versions/1/")
+    screenshot(page, "quality-sop-version-in-review")
+    page.get_by_test_id("approve").click()
+    page.wait_for_selector("text=v1 is effective")
+    page.goto(f"{live_server.url}/quality/sops/SOP-WH-001/")
+    assert page.get_by_test_id("pending-reader").count() == 2
+
+    _sign_in(phone, live_server, "picker")
+    assert "SOPs to read and acknowledge" in phone.content()
+    phone.goto(f"{live_server.url}/quality/sops/to-read/")
+    _fits(phone)
+    screenshot(phone, "quality-phone-sops-to-read")
+    phone.get_by_role("button", name="I have read it").click()
+    phone.wait_for_selector("text=Nothing to read")
+
+    page.reload()
+    assert page.get_by_test_id("pending-reader").count() == 1
+    assert "{{ settings.SECRET_KEY }}" in page.get_by_test_id("sop-body").inner_text()
+    screenshot(page, "quality-sop-detail-manager")
