@@ -34,7 +34,7 @@ from opsportal.listing import (
     querystring_without,
     wants_csv,
 )
-from orders import imports, selectors, services
+from orders import imports, labels, selectors, services
 from orders.filters import (
     CustomerEmailFilter,
     OrderFilter,
@@ -177,6 +177,10 @@ def _order_csv(orders: QuerySet[Order], *, show_prices: bool) -> StreamingHttpRe
     return csv_response("orders.csv", header, rows())
 
 
+# Shipments a label can be printed (or reprinted) for, as orders.labels allows.
+PRINTABLE_STATUSES = tuple(str(status) for status in labels.PRINTABLE)
+
+
 @roles.allow(MANAGER, STAFF)
 @require_GET
 def order_detail(request: HttpRequest, number: str) -> HttpResponse:
@@ -196,6 +200,9 @@ def order_detail(request: HttpRequest, number: str) -> HttpResponse:
         "show_emails": selectors.can_see_outbox(request.user),
         "is_manager": is_manager,
         "show_actions": is_manager and order.status != Order.Status.CANCELLED,
+        # Returns are asked for against shipped lines (orders.returns checks the quantities).
+        "can_start_return": is_manager and any(line.shipped for line in detail.lines),
+        "printable_statuses": PRINTABLE_STATUSES,
     }
     if is_manager:
         context.update(

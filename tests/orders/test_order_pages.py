@@ -213,3 +213,63 @@ def test_only_managers_see_the_new_order_and_import_buttons(manager_client, ware
         b'data-testid="new-order"' not in warehouse_client.get(reverse("orders:order_list")).content
     )
     assert warehouse_client.get(reverse("orders:order_import")).status_code == 403
+
+
+def _shipped_order(manager, world) -> tuple[Order, Shipment]:
+    world.receive(world.chicago, world.widget, 5)
+    order = services.order_intake(
+        data=parse_order(
+            order_body("W-LINKS", lines=[{"sku": "WIDGET", "quantity": 2, "unit_price": "9"}])
+        ),
+        by=manager,
+    ).order
+    (shipment,) = order.shipments.all()
+    services.shipments_start_picking(warehouse=world.chicago, by=manager)
+    services.shipment_pack(shipment=shipment, by=manager, weight_grams=900)
+    return order, shipment
+
+
+def test_the_order_page_offers_label_return_and_resend_where_they_apply(
+    manager, manager_client, world
+):
+    order, shipment = _shipped_order(manager, world)
+    url = reverse("orders:order_detail", args=[order.number])
+
+    page = manager_client.get(url).content.decode()
+    assert 'data-testid="print-label"' in page
+    assert "Print label" in page
+    assert 'data-testid="start-return"' not in page  # nothing shipped yet
+
+    services.shipment_ship(shipment=shipment, by=manager, tracking_number="ACME-LINKS")
+    order.email = order.emails.get(kind="order_received")
+    order.emails.filter(pk=order.email.pk).update(status="sent")
+    page = manager_client.get(url).content.decode()
+    assert reverse("orders:return_create", args=[order.number]) in page
+    assert "Reprint label" in page
+    assert reverse("orders:email_resend", args=[order.email.pk]) in page
+
+    # The links lead somewhere that works for this user.
+    assert (
+        manager_client.get(reverse("orders:return_create", args=[order.number])).status_code == 200
+    )
+    response = manager_client.post(
+        reverse("orders:email_resend", args=[order.email.pk]), {"next": url}
+    )
+    assert response.status_code == 302
+    assert response["Location"] == url
+
+
+def test_staff_get_the_label_button_but_no_return_or_resend(manager, world, client):
+    from opsportal import roles
+    from tests.factories import user_with_role
+
+    order, shipment = _shipped_order(manager, world)
+    services.shipment_ship(shipment=shipment, by=manager, tracking_number="ACME-STAFF")
+    staff = user_with_role(roles.WAREHOUSE_STAFF)
+    world.chicago.staff.add(staff)
+    client.force_login(staff)
+
+    page = client.get(reverse("orders:order_detail", args=[order.number])).content.decode()
+    assert 'data-testid="print-label"' in page
+    assert 'data-testid="start-return"' not in page
+    assert 'data-testid="resend-email"' not in page
