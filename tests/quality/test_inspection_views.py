@@ -36,9 +36,7 @@ def test_contract_admins_are_refused(contracts_client, warehouse):
     assert contracts_client.get(_detail(inspection)).status_code == 403
 
 
-def test_the_list_refuses_post_and_the_detail_records_only_valid_results(
-    manager_client, warehouse
-):
+def test_the_list_refuses_post_and_the_detail_records_only_valid_results(manager_client, warehouse):
     inspection = InspectionFactory(warehouse=warehouse)
     assert manager_client.post(URL).status_code == 405
     # The detail page posts its record form: an empty one is refused, nothing saved.
