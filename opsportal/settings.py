@@ -274,7 +274,6 @@ SPECTACULAR_SETTINGS = {
         "OrderStatusEnum": "orders.models.Order.Status",
         "OrderPaymentStatusEnum": "orders.models.Order.PaymentStatus",
         "OrderHoldKindEnum": "orders.models.Order.HoldKind",
-        "OrderHoldRequestKindEnum": "orders.api.orders.HOLD_CHOICES",
         "ShipmentStatusEnum": "orders.models.Shipment.Status",
         "OrderEventKindEnum": "orders.models.OrderEvent.Kind",
         "CustomerEmailKindEnum": "orders.models.CustomerEmail.Kind",
