@@ -97,6 +97,15 @@ MATRIX = {
     "api:inventorycheck-list": rule(*STOCK),
     "api:inventorycheck-detail": rule(*STOCK, **_pk("check")),
     "api:product-availability": rule(*STOCK, **_product),
+    # Check workflow actions, POST-only (405 on GET to those let in); another warehouse's
+    # check and the POSTs themselves: test_check_api.py.
+    "api:inventorycheck-start": rule(*STOCK, kwargs=_pk("check")["kwargs"]),
+    "api:inventorycheck-count": rule(*STOCK, kwargs=_pk("check")["kwargs"]),
+    "api:inventorycheck-submit": rule(*STOCK, kwargs=_pk("check")["kwargs"]),
+    "api:inventorycheck-approve": rule(MANAGER, kwargs=_pk("check")["kwargs"]),
+    "api:inventorycheck-reject": rule(MANAGER, kwargs=_pk("check")["kwargs"]),
+    "api:inventorycheck-post": rule(MANAGER, kwargs=_pk("check")["kwargs"]),
+    "api:inventorycheck-cancel": rule(MANAGER, kwargs=_pk("check")["kwargs"]),
     "api:transfer-list": rule(*STOCK),
     "api:transfer-detail": rule(*STOCK, **_pk("transfer")),
     # POST-only actions (405 on GET); other warehouses' transfers: test_transfer_api.py.
