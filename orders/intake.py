@@ -6,16 +6,24 @@ its errors name the field where it is, e.g. {"lines": {"1": {"sku": ["…"]}}} f
 `parse_order(data)` runs it outside a request and returns an `OrderInput` for
 `orders.services.order_intake`, or raises a Django ValidationError whose keys are those paths
 ("lines[1].sku", "ship_to.postal_code") for the form and the CSV import to place.
+
+`fast_order_input(data)` is the API's hot path: a hand-written check of the same rules that
+accepts only bodies it is sure the serializer accepts, giving the same `OrderInput`; anything
+else (any doubt, any error) returns None and the caller runs the serializer, so every 400 is
+the serializer's own (tested: both give the same input for valid bodies). Building a nested DRF
+serializer costs ~5 ms of CPU per order (its fields are deep-copied per instance); this ~0.2.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import validate_email
 from django.utils import timezone
 from rest_framework import serializers
 
@@ -240,3 +248,139 @@ def parse_order(data: dict, *, external_ref_required: bool = True) -> OrderInput
     if not serializer.is_valid():
         raise DjangoValidationError(flatten_errors(serializer.errors))
     return order_input(serializer.validated_data)
+
+
+# --- the hot path: a strict hand-written check, the serializer for everything else --------------
+
+_CHANNELS = frozenset(Order.Channel.values)
+_SERVICE_LEVELS = frozenset(Order.ServiceLevel.values)
+_PAYMENT_STATUSES = frozenset(Order.PaymentStatus.values)
+_PRICE = re.compile(r"\d{1,7}(?:\.\d{1,2})?")
+_CENT = Decimal("0.01")
+
+
+class _Doubt(Exception):
+    """The fast check cannot vouch for the body: let the serializer judge it."""
+
+
+def _text(container: dict, key: str, max_length: int, *, blank: bool = False) -> str:
+    """A CharField as DRF checks it (trimmed, length after trimming, no NUL or surrogates)."""
+    value = container.get(key, None if not blank else "")
+    if type(value) is not str:
+        raise _Doubt
+    value = value.strip()
+    if (not value and not blank) or len(value) > max_length or "\x00" in value:
+        raise _Doubt
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:  # lone surrogates: DRF refuses them
+        raise _Doubt from None
+    return value
+
+
+def _choice(container: dict, key: str, allowed: frozenset, default: str | None) -> str:
+    value = container.get(key, default)
+    if type(value) is not str or value not in allowed:
+        raise _Doubt
+    return value
+
+
+def _quantity(value: Any) -> int:
+    if type(value) is str:
+        text = value.strip()
+        if not text.isdigit() or len(text) > 6 or not text.isascii():
+            raise _Doubt
+        value = int(text)
+    elif type(value) is not int:
+        raise _Doubt
+    if not 1 <= value <= MAX_LINE_QUANTITY:
+        raise _Doubt
+    return value
+
+
+def _price(value: Any) -> Decimal:
+    if type(value) is int:
+        value = str(value)
+    if type(value) is not str:
+        raise _Doubt
+    text = value.strip()
+    if not text.isascii() or not _PRICE.fullmatch(text):
+        raise _Doubt
+    price = Decimal(text).quantize(_CENT)
+    if price > MAX_UNIT_PRICE:
+        raise _Doubt
+    return price
+
+
+def _fast(data: Any, products_by_sku) -> OrderInput:
+    if type(data) is not dict or "placed_at" in data:
+        raise _Doubt
+    customer, ship_to, lines = data.get("customer"), data.get("ship_to"), data.get("lines")
+    if type(customer) is not dict or type(ship_to) is not dict or type(lines) is not list:
+        raise _Doubt
+    if not 1 <= len(lines) <= MAX_LINES:
+        raise _Doubt
+    if "latitude" in ship_to or "longitude" in ship_to:
+        raise _Doubt
+    email = _text(customer, "email", 254)
+    try:
+        validate_email(email)
+        country = addresses.clean_country(_text(ship_to, "country", 2))
+        postal_code = addresses.clean_postal_code(country, _text(ship_to, "postal_code", 20))
+    except (DjangoValidationError, ValueError):
+        raise _Doubt from None
+    currency = data.get("currency", "USD")
+    if type(currency) is not str or len(currency) != 3 or not currency.isalpha():
+        raise _Doubt
+    if "currency" in data:
+        currency = currency.upper()
+    parsed = []
+    for line in lines:
+        if type(line) is not dict:
+            raise _Doubt
+        parsed.append((_text(line, "sku", 40), _quantity(line.get("quantity")), line))
+    skus = [sku for sku, _, _ in parsed]
+    if len(set(skus)) != len(skus):
+        raise _Doubt
+    products = products_by_sku(skus)
+    line_inputs = []
+    for sku, quantity, line in parsed:
+        product = products.get(sku)
+        if product is None or not product.is_active:
+            raise _Doubt
+        line_inputs.append(LineInput(product, quantity, _price(line.get("unit_price"))))
+    return OrderInput(
+        channel=_choice(data, "channel", _CHANNELS, None),
+        external_ref=_text(data, "external_ref", 100),
+        customer_name=_text(customer, "name", 200),
+        customer_email=email,
+        ship_to_name=_text(ship_to, "name", 200),
+        ship_to_line1=_text(ship_to, "line1", 200),
+        ship_to_line2=_text(ship_to, "line2", 200, blank=True),
+        ship_to_city=_text(ship_to, "city", 100),
+        ship_to_region=_text(ship_to, "region", 100, blank=True),
+        ship_to_postal_code=postal_code,
+        ship_to_country=country,
+        service_level=_choice(
+            data, "service_level", _SERVICE_LEVELS, Order.ServiceLevel.STANDARD.value
+        ),
+        payment_status=_choice(
+            data, "payment_status", _PAYMENT_STATUSES, Order.PaymentStatus.PENDING.value
+        ),
+        currency=currency,
+        placed_at=timezone.now(),
+        lines=line_inputs,
+    )
+
+
+def _products_by_sku(skus: list[str]) -> dict[str, Product]:
+    return {p.sku: p for p in Product.objects.filter(sku__in=skus)}
+
+
+def fast_order_input(data: Any, *, products_by_sku=_products_by_sku) -> OrderInput | None:
+    """The OrderInput of an API body the serializer surely accepts; None when in any doubt
+    (then run OrderIntakeSerializer: its errors are the answer)."""
+    try:
+        return _fast(data, products_by_sku)
+    except _Doubt:
+        return None
