@@ -26,7 +26,17 @@ import time
 
 import django
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "opsportal.settings")
+# As bench/intake.py runs gunicorn: DEBUG off (no query log), quiet logs, no real email.
+for key, value in {
+    "DJANGO_SETTINGS_MODULE": "opsportal.settings",
+    "DEBUG": "off",
+    "SECRET_KEY": "bench-only-not-a-secret-" + "x" * 40,
+    "ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
+    "SECURE_SSL_REDIRECT": "off",
+    "LOG_LEVEL": "WARNING",
+    "EMAIL_URL": "dummymail://",
+}.items():
+    os.environ.setdefault(key, value)
 django.setup()
 
 from django.core.management import call_command  # noqa: E402
@@ -55,11 +65,63 @@ def _body(n: int, rng: random.Random, products: int, run: str) -> bytes:
     ).encode()
 
 
+SECTIONS = [
+    ("rest_framework.authentication", "TokenAuthentication", "authenticate"),
+    ("opsportal.roles", None, "user_roles"),
+    ("orders.api.orders", None, "fast_order_input"),
+    ("orders.services", None, "order_intake"),
+    ("orders.services", None, "_existing"),
+    ("orders.services", None, "_available"),
+    ("orders.services", None, "_reserve"),
+    ("orders.routing", None, "plan"),
+    ("orders.carrier_choice", None, "choose"),
+    ("orders.numbering", None, "next_order_number"),
+    ("orders.services", None, "notify"),
+    ("orders.notifications", None, "enqueue"),
+    ("orders.api.orders", None, "_intake_body"),
+    ("rest_framework.response", "Response", "rendered_content"),
+]
+
+
+def _time_sections() -> dict[str, float]:
+    """Wrap each step with a CPU timer (nested steps count in their callers too)."""
+    import functools
+    import importlib
+
+    spent: dict[str, float] = {}
+
+    def wrap(fn, name):
+        @functools.wraps(fn)
+        def timed(*a, **kw):
+            started = time.process_time()
+            try:
+                return fn(*a, **kw)
+            finally:
+                spent[name] = spent.get(name, 0.0) + time.process_time() - started
+
+        return timed
+
+    for module_name, owner_name, attr in SECTIONS:
+        module = importlib.import_module(module_name)
+        owner = getattr(module, owner_name) if owner_name else module
+        name = f"{module_name}.{owner_name + '.' if owner_name else ''}{attr}"
+        original = owner.__dict__[attr]
+        if isinstance(original, property):
+            setattr(owner, attr, property(wrap(original.fget, name)))
+        else:
+            setattr(owner, attr, wrap(original, name))
+    return spent
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--orders", type=int, default=300)
     parser.add_argument("--profile", type=int, default=0, help="print the top N by cumtime")
     parser.add_argument("--sort", default="cumulative")
+    parser.add_argument("--callees", default="", help="also print what these functions call")
+    parser.add_argument(
+        "--sections", action="store_true", help="CPU ms per order of each step (wrapped timers)"
+    )
     args = parser.parse_args()
 
     call_command("migrate", verbosity=0)
@@ -75,8 +137,11 @@ def main() -> int:
         if response.status_code != 201:
             raise SystemExit(f"intake failed: {response.status_code} {response.content[:300]!r}")
 
+    spent = _time_sections() if args.sections else None
     for payload in bodies[:30]:  # warm-up: imports, caches, connections
         post(payload)
+    if spent is not None:
+        spent.clear()
     cpu, wall = [], []
     # CPU time, not wall: waits for PostgreSQL do not count (they cost the database, not us).
     profiler = cProfile.Profile(time.process_time) if args.profile else None
@@ -96,9 +161,14 @@ def main() -> int:
         f"queries {queries['1_line']} (1 line) / {queries['5_line']} (5 lines)"
         + (" [under cProfile]" if profiler else "")
     )
+    if spent is not None:
+        for name, seconds in sorted(spent.items(), key=lambda item: -item[1]):
+            print(f"  {name:<45} {1000 * seconds / args.orders:6.2f} ms/order")
     if profiler:
         out = io.StringIO()
         pstats.Stats(profiler, stream=out).sort_stats(args.sort).print_stats(args.profile)
+        if args.callees:
+            pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_callees(args.callees)
         print(out.getvalue())
     return 0
 

@@ -28,7 +28,7 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from inventory.models import Product
-from orders import addresses
+from orders import addresses, intake_cache
 from orders.models import Order
 
 MAX_LINES = 200
@@ -373,11 +373,9 @@ def _fast(data: Any, products_by_sku) -> OrderInput:
     )
 
 
-def _products_by_sku(skus: list[str]) -> dict[str, Product]:
-    return {p.sku: p for p in Product.objects.filter(sku__in=skus)}
-
-
-def fast_order_input(data: Any, *, products_by_sku=_products_by_sku) -> OrderInput | None:
+def fast_order_input(
+    data: Any, *, products_by_sku=intake_cache.products_by_sku
+) -> OrderInput | None:
     """The OrderInput of an API body the serializer surely accepts; None when in any doubt
     (then run OrderIntakeSerializer: its errors are the answer)."""
     try:

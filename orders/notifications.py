@@ -75,8 +75,12 @@ def notify(
     shipment: Shipment | None = None,
     actor: AbstractBaseUser | None = None,
     return_request: ReturnRequest | None = None,
+    events: list[OrderEvent] | None = None,
 ) -> CustomerEmail | None:
     """Queues one status email (outbox row + timeline event, task sent on commit).
+
+    `events`: a list of unsaved timeline events the caller bulk-inserts later in the same
+    transaction (intake): the email's event is appended to it instead of inserted on its own.
 
     Returns None when that email was already queued for this order/kind/shipment (or return):
     calling it twice for one event never sends twice. Call it inside the transaction that
@@ -105,7 +109,7 @@ def notify(
     if email.pk is None:
         return None
     email._state.adding = False
-    _event(order, f"{kind.label} email queued to {email.to}.", email, actor=actor)
+    _event(order, f"{kind.label} email queued to {email.to}.", email, actor=actor, into=events)
     enqueue_on_commit(email.pk)
     return email
 
@@ -165,16 +169,21 @@ def _event(
     email: CustomerEmail,
     *,
     actor: AbstractBaseUser | None = None,
+    into: list[OrderEvent] | None = None,
     **data: Any,
 ) -> None:
     order_id = order if isinstance(order, int) else order.pk
-    OrderEvent.objects.create(
+    event = OrderEvent(
         order_id=order_id,
         kind=OrderEvent.Kind.EMAIL,
         actor=actor,
         message=message[:300],
         data={"email": email.pk, "kind": email.kind, **data},
     )
+    if into is not None:
+        into.append(event)
+    else:
+        event.save(force_insert=True)
 
 
 @transaction.atomic

@@ -32,6 +32,15 @@ def _fresh_rate_cache():
     rating.clear_rate_cache()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_intake_caches():
+    """Products by SKU and active warehouses are cached per process for order intake: a test
+    never sees another (rolled back) test's rows."""
+    from orders import intake_cache
+
+    intake_cache.clear()
+
+
 @pytest.fixture
 def warehouse(db):
     return factories.WarehouseFactory(code="WH-A", name="Springfield")

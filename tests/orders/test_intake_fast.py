@@ -161,3 +161,85 @@ def test_several_lines_keep_their_order_and_products(world):
 def test_a_form_encoded_or_odd_top_level_body_is_left_to_the_serializer(world):
     assert fast_order_input([order_body()]) is None
     assert fast_order_input("order") is None
+
+
+# --- the per-process caches of products and warehouses (orders.intake_cache) -------------------
+
+
+def _post(client, body):
+    return client.post("/api/v1/orders/", body, content_type="application/json")
+
+
+def _tables_read(ctx) -> set[str]:
+    return {
+        table
+        for q in ctx.captured_queries
+        for table in ("inventory_product", "inventory_warehouse")
+        if q["sql"].startswith("SELECT") and f'FROM "{table}"' in q["sql"]
+    }
+
+
+def test_a_second_intake_reads_products_and_warehouses_from_the_cache(manager_client, world):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    world.receive(world.chicago, world.widget, 10)
+    with CaptureQueriesContext(connection) as first:
+        assert _post(manager_client, order_body("C-1")).status_code == 201
+    with CaptureQueriesContext(connection) as second:
+        assert _post(manager_client, order_body("C-2")).status_code == 201
+    assert _tables_read(first) == {"inventory_product", "inventory_warehouse"}
+    assert _tables_read(second) == set()
+    # (The first also read the rate card, cached by vendors.rating.)
+    assert len(second.captured_queries) < len(first.captured_queries)
+
+
+def test_saving_a_product_or_warehouse_drops_the_cache_at_once(manager_client, world):
+    world.receive(world.chicago, world.widget, 10)
+    world.receive(world.newyork, world.widget, 10)
+    assert _post(manager_client, order_body("C-1")).status_code == 201
+    world.widget.is_active = False
+    world.widget.save()
+    refused = _post(manager_client, order_body("C-2"))
+    assert refused.status_code == 400
+    assert "inactive" in refused.json()["lines"]["0"]["sku"][0]
+    world.widget.is_active = True
+    world.widget.save()
+    world.chicago.is_active = False
+    world.chicago.save()
+    answer = _post(manager_client, order_body("C-3")).json()
+    assert answer["routing"]["chosen"] == ["WH-NYC"]
+
+
+def test_a_change_made_elsewhere_shows_once_the_entry_expires(
+    manager_client, world, settings, monkeypatch
+):
+    import time
+
+    from inventory.models import Product
+    from orders import intake_cache
+
+    settings.ORDERS_INTAKE_CACHE_SECONDS = 5
+    world.receive(world.chicago, world.widget, 10)
+    assert _post(manager_client, order_body("C-1")).status_code == 201
+    # Another process deactivates the product: no signal reaches this one.
+    Product.objects.filter(pk=world.widget.pk).update(is_active=False)
+    clock = time.monotonic()
+    monkeypatch.setattr(intake_cache.time, "monotonic", lambda: clock + 6)
+    refused = _post(manager_client, order_body("C-2"))
+    assert refused.status_code == 400
+    assert "inactive" in refused.json()["lines"]["0"]["sku"][0]
+
+
+def test_no_cache_when_its_seconds_are_zero(world, settings):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from orders import intake_cache
+
+    settings.ORDERS_INTAKE_CACHE_SECONDS = 0
+    for _ in range(2):
+        with CaptureQueriesContext(connection) as ctx:
+            assert set(intake_cache.products_by_sku(["WIDGET", "NOPE"])) == {"WIDGET"}
+            assert [w.code for w in intake_cache.active_warehouses()] == ["WH-CHI", "WH-NYC"]
+        assert len(ctx.captured_queries) == 2

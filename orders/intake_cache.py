@@ -1,0 +1,84 @@
+"""Per-process caches of what every intake reads and rarely changes: products by SKU, and the
+active warehouses. Each intake then skips two queries.
+
+Entries live `ORDERS_INTAKE_CACHE_SECONDS` (default 5 s; 0 turns the caches off). Saving or
+deleting a product or warehouse in this process drops the cache at once (signals); a change
+made by another process (or `QuerySet.update()`) shows within those seconds, like the rate
+cards of vendors.rating. What a stale entry could do is bounded: intake still locks and checks
+the stock rows themselves, so nothing is oversold; a product deactivated moments ago may take
+an order for a few seconds more, as if it had arrived just before. The form and the CSV import
+do not use these caches (they validate with the serializer).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.db.models.signals import post_delete, post_save
+
+from inventory.models import Product, Warehouse
+
+_lock = threading.Lock()
+_products: dict[str, tuple[float, Product]] = {}  # sku -> (expires at, product)
+_warehouses: list[tuple[float, list[Warehouse]]] = []  # [(expires at, active warehouses)]
+_MAX_PRODUCTS = 50_000  # bounded: a long-lived worker never grows without end
+
+
+def _ttl() -> float:
+    return float(getattr(settings, "ORDERS_INTAKE_CACHE_SECONDS", 5))
+
+
+def clear(**_kwargs: object) -> None:
+    """Forget everything cached (a product or warehouse changed in this process)."""
+    with _lock:
+        _products.clear()
+        _warehouses.clear()
+
+
+def products_by_sku(skus: Iterable[str]) -> dict[str, Product]:
+    """The products of these SKUs that exist (active or not), one query for those not cached."""
+    skus = list(skus)
+    ttl = _ttl()
+    now = time.monotonic()
+    found: dict[str, Product] = {}
+    if ttl > 0:
+        with _lock:
+            for sku in skus:
+                hit = _products.get(sku)
+                if hit is not None and hit[0] > now:
+                    found[sku] = hit[1]
+    missing = [sku for sku in skus if sku not in found]
+    if missing:
+        fresh = {p.sku: p for p in Product.objects.filter(sku__in=missing)}
+        found.update(fresh)
+        if ttl > 0 and fresh:
+            with _lock:
+                if len(_products) + len(fresh) > _MAX_PRODUCTS:
+                    _products.clear()
+                for sku, product in fresh.items():
+                    _products[sku] = (now + ttl, product)
+    return found
+
+
+def active_warehouses() -> list[Warehouse]:
+    """The active warehouses by code (a new list each call; the instances are shared: read only)."""
+    ttl = _ttl()
+    now = time.monotonic()
+    if ttl > 0:
+        with _lock:
+            if _warehouses and _warehouses[0][0] > now:
+                return list(_warehouses[0][1])
+    warehouses = list(Warehouse.objects.filter(is_active=True).order_by("code"))
+    if ttl > 0:
+        with _lock:
+            _warehouses[:] = [(now + ttl, warehouses)]
+    return list(warehouses)
+
+
+for _model in (Product, Warehouse):
+    _uid = f"orders.intake_cache:{_model.__name__}"
+    post_save.connect(clear, sender=_model, dispatch_uid=_uid + ":save")
+    post_delete.connect(clear, sender=_model, dispatch_uid=_uid + ":delete")
