@@ -8,14 +8,14 @@ from opsportal import roles
 from orders import returns
 from orders.models import CustomerEmail, ReturnRequest
 from tests import factories
-from tests.browser.conftest import browser, page, phone, screenshot  # noqa: F401 - fixtures
+from tests.browser.conftest import screenshot
 from tests.orders.test_labels import packed_shipments
 from tests.orders.test_returns import shipped_order
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def _sign_in(page, live_server, username: str) -> None:  # noqa: F811 - the page fixture
+def _sign_in(page, live_server, username: str) -> None:
     page.goto(f"{live_server.url}/accounts/login/")
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(factories.PASSWORD)
@@ -23,11 +23,11 @@ def _sign_in(page, live_server, username: str) -> None:  # noqa: F811 - the page
     page.wait_for_url(f"{live_server.url}/")
 
 
-def _fits(page) -> None:  # noqa: F811
+def _fits(page) -> None:
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
 
 
-def test_staff_receive_a_return_on_a_phone_and_print_labels(phone, live_server):  # noqa: F811
+def test_staff_receive_a_return_on_a_phone_and_print_labels(phone, live_server):
     warehouse = factories.WarehouseFactory(code="WH-A", name="Springfield")
     staff = factories.user_with_role(roles.WAREHOUSE_STAFF, username="picker")
     warehouse.staff.add(staff)
@@ -68,7 +68,7 @@ def test_staff_receive_a_return_on_a_phone_and_print_labels(phone, live_server):
     screenshot(phone, "phone-label-job")
 
 
-def test_a_manager_sees_the_outbox_with_resend(page, live_server):  # noqa: F811
+def test_a_manager_sees_the_outbox_with_resend(page, live_server):
     factories.user_with_role(roles.OPERATIONS_MANAGER, username="boss")
     factories.CustomerEmailFactory(status=CustomerEmail.Status.SENT, attempts=1)
     failed = factories.CustomerEmailFactory(
