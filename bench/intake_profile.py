@@ -77,6 +77,7 @@ SECTIONS = [
     ("orders.carrier_choice", None, "choose"),
     ("orders.numbering", None, "next_order_number"),
     ("orders.services", None, "notify"),
+    ("orders.fastsql", None, "insert"),
     ("orders.notifications", None, "enqueue"),
     ("orders.api.orders", None, "_intake_body"),
     ("rest_framework.response", "Response", "rendered_content"),

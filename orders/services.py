@@ -35,7 +35,7 @@ from django.utils import timezone
 
 from inventory import services as stock
 from inventory.models import StockLevel, Warehouse
-from orders import addresses, carrier_choice, intake_cache, numbering, routing
+from orders import addresses, carrier_choice, fastsql, intake_cache, numbering, routing
 from orders.intake import OrderInput
 from orders.models import (
     Allocation,
@@ -370,7 +370,7 @@ def _intake(data: OrderInput, by: Actor, now: dt.datetime) -> IntakeResult:
         order.at_risk_reason = "No carrier service delivers by the promised date."
 
     order.save(force_insert=True)
-    lines = OrderLine.objects.bulk_create(
+    lines = fastsql.insert(  # bulk inserts without a query compiler (orders.fastsql)
         [
             OrderLine(
                 order=order,
@@ -382,14 +382,14 @@ def _intake(data: OrderInput, by: Actor, now: dt.datetime) -> IntakeResult:
             for i, line in enumerate(data.lines)
         ]
     )
-    allocations = Allocation.objects.bulk_create(
+    allocations = fastsql.insert(
         [
             Allocation(order_line=lines[key], warehouse_id=w, quantity=units)
             for key, w, units in reserved
         ]
     )
-    shipments = Shipment.objects.bulk_create(shipments)
-    ShipmentLine.objects.bulk_create(
+    shipments = fastsql.insert(shipments)
+    fastsql.insert(
         [
             ShipmentLine(shipment=shipment, order_line=lines[key], quantity=units)
             for shipment in shipments
@@ -428,7 +428,7 @@ def _intake(data: OrderInput, by: Actor, now: dt.datetime) -> IntakeResult:
     notify(order=order, kind=CustomerEmail.Kind.ORDER_RECEIVED, actor=by, events=events)
     if backordered_units:
         notify(order=order, kind=CustomerEmail.Kind.BACKORDERED, actor=by, events=events)
-    OrderEvent.objects.bulk_create(events)
+    fastsql.insert(events)
     return IntakeResult(order, True, lines, shipments, allocations)
 
 
