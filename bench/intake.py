@@ -14,6 +14,8 @@ of the bundled data set, so orders spread over the three warehouses. Reported: o
 run and the median, latency p50/p95, errors, queries per order. The servers are stopped at the
 end however it ends. Note: the throwaway PostgreSQL runs with fsync and synchronous_commit
 off (as for tests), which flatters commit latency compared with a durable production setup.
+Orders/s here depend on what else the machine runs; `python -m bench.intake_profile` gives
+the CPU ms per order in process (and per step with --sections), which holds on a shared machine.
 """
 
 from __future__ import annotations
