@@ -180,6 +180,9 @@ VENDORS_CONTRACT_DOCUMENT_MAX_BYTES = env.int(
 )
 # Seconds a process keeps carrier rate cards for quoting (changes in-process drop them at once).
 VENDORS_RATE_CACHE_SECONDS = env.int("VENDORS_RATE_CACHE_SECONDS", default=60)
+# Seconds a process keeps products by SKU and active warehouses for order intake (0 = off);
+# another process's change shows within this time; stock itself is always read under lock.
+ORDERS_INTAKE_CACHE_SECONDS = env.int("ORDERS_INTAKE_CACHE_SECONDS", default=5)
 # Where links in emails point (contract reminders, NCRs): the portal as people reach it.
 PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://127.0.0.1:8000")
 
