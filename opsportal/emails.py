@@ -36,6 +36,7 @@ logger = logging.getLogger(__name__)
 
 CLAIM_LEASE = timedelta(minutes=5)
 MAX_ATTEMPTS = 8
+MAX_BACKOFF_SECONDS = 3600
 # A pending row this old with no attempt due is sent again by the sweeper (its task was lost).
 PENDING_GRACE = timedelta(minutes=2)
 
@@ -65,7 +66,7 @@ class PermanentError(Exception):
 
 def backoff_seconds(attempts: int) -> int:
     """EMAIL_RETRY_BASE_SECONDS (30 s), then doubling: 60 s, 2 min, 4 min … capped at an hour."""
-    return min(settings.EMAIL_RETRY_BASE_SECONDS * 2 ** max(attempts - 1, 0), 3600)
+    return min(settings.EMAIL_RETRY_BASE_SECONDS * 2 ** max(attempts - 1, 0), MAX_BACKOFF_SECONDS)
 
 
 def is_transient(exc: BaseException) -> bool:

@@ -33,7 +33,8 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from inventory.services import INVALID_STATUS
-from opsportal.emails import Outcome, Result, is_transient
+from opsportal.emails import MAX_BACKOFF_SECONDS as MAX_BACKOFF_SECONDS  # re-exported
+from opsportal.emails import Outcome, Result, backoff_seconds, is_transient
 from orders.models import CustomerEmail, Order, OrderEvent, ReturnRequest, Shipment
 
 logger = logging.getLogger(__name__)
@@ -46,7 +47,6 @@ CLAIM_LEASE = timedelta(minutes=5)
 # A pending row this long past its due time lost its task (the broker was down at commit).
 PENDING_GRACE = timedelta(minutes=2)
 MAX_ATTEMPTS = 12
-MAX_BACKOFF_SECONDS = 3600
 
 # Templates: templates/emails/<base>.subject.txt, .txt and .html.
 TEMPLATES = {
@@ -302,12 +302,6 @@ def build_customer_message(email: CustomerEmail) -> EmailMultiAlternatives:
 
 
 # --- sending ----------------------------------------------------------------------------------
-
-
-def backoff_seconds(attempts: int) -> int:
-    """EMAIL_RETRY_BASE_SECONDS (30 s) after the first failure, doubling, at most an hour."""
-    base = getattr(settings, "EMAIL_RETRY_BASE_SECONDS", 30)
-    return int(min(base * 2 ** max(attempts - 1, 0), MAX_BACKOFF_SECONDS))
 
 
 def customer_email_send(*, email_id: int, claim: str, now: datetime | None = None) -> Result:
