@@ -66,7 +66,7 @@ def _body(n: int, rng: random.Random, products: int, run: str) -> bytes:
 
 
 SECTIONS = [
-    ("rest_framework.authentication", "TokenAuthentication", "authenticate"),
+    ("opsportal.authentication", "TokenAuthentication", "authenticate_credentials"),
     ("opsportal.roles", None, "user_roles"),
     ("orders.api.orders", None, "fast_order_input"),
     ("orders.services", None, "order_intake"),
@@ -77,7 +77,15 @@ SECTIONS = [
     ("orders.carrier_choice", None, "choose"),
     ("orders.numbering", None, "next_order_number"),
     ("orders.services", None, "notify"),
-    ("orders.fastsql", None, "insert"),
+    ("orders.fastsql", "Rows", "__init__"),
+    ("orders.fastsql", "Rows", "add"),
+    ("orders.fastsql", "Rows", "add_all"),
+    ("orders.fastsql", "Rows", "write"),
+    ("orders.services", None, "_event"),
+    ("orders.carrier_choice", None, "event_for"),
+    ("orders.services", None, "derive_status"),
+    ("django.db.transaction", "Atomic", "__enter__"),
+    ("django.db.transaction", "Atomic", "__exit__"),
     ("orders.notifications", None, "enqueue"),
     ("orders.api.orders", None, "_intake_body"),
     ("rest_framework.response", "Response", "rendered_content"),

@@ -31,7 +31,7 @@ from dataclasses import dataclass, fields
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -561,15 +561,67 @@ def stock_level_configure(
 # --- reservations (orders) -------------------------------------------------------------------
 
 
-@transaction.atomic
 def stock_reserve_many(*, lines: Iterable[Sequence[int]], partial: bool = False) -> list[int]:
     """Reserve (warehouse_id, product_id, quantity) lines; returns the quantity reserved per line.
 
     Never reserves more than is available. `partial=False`: every line in full or nothing (a
     ValidationError, code insufficient_stock). `partial=True`: as much of each line as is
     available, possibly 0. Writes no ledger row (on-hand does not change).
+
+    On PostgreSQL a partial reservation of distinct (warehouse, product) lines is one statement
+    (`_RESERVE_PARTIAL_SQL`): order intake's hot path, where the ORM's lock, per-row UPDATE and
+    savepoint cost ~7 ms of CPU an order.
     """
     parsed = _lines(lines)
+    if (
+        partial
+        and connection.vendor == "postgresql"
+        and len({(w, p) for w, p, _ in parsed}) == len(parsed)
+    ):
+        return _reserve_partial_sql(parsed)
+    return _reserve_many(parsed, partial=partial)
+
+
+# Locks the levels in primary-key order (the LockRows step runs after the sort, so every caller
+# takes them in the same order: no deadlock), then reserves min(wanted, available) of each
+# from the values read under the lock; rows with nothing available are left alone. The CHECK
+# constraints stay the last line of defence. Only quoted model metadata is formatted in.
+_RESERVE_PARTIAL_SQL = """
+WITH want AS (
+    SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::integer[])
+        AS w(warehouse_id, product_id, quantity)
+), locked AS (
+    SELECT s.id, w.quantity, s.on_hand - s.reserved - s.quarantined AS available
+    FROM {table} s JOIN want w USING (warehouse_id, product_id)
+    ORDER BY s.id
+    FOR UPDATE OF s
+)
+UPDATE {table} s
+SET reserved = s.reserved + LEAST(l.quantity, l.available), updated_at = %s
+FROM locked l
+WHERE s.id = l.id AND l.available > 0
+RETURNING s.warehouse_id, s.product_id, LEAST(l.quantity, l.available)
+"""
+
+
+def _reserve_partial_sql(parsed: list[Line]) -> list[int]:
+    sql = _RESERVE_PARTIAL_SQL.format(table=connection.ops.quote_name(StockLevel._meta.db_table))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql,
+            [
+                [w for w, _, _ in parsed],
+                [p for _, p, _ in parsed],
+                [q for _, _, q in parsed],
+                timezone.now(),
+            ],
+        )
+        got = {(w, p): units for w, p, units in cursor.fetchall()}
+    return [got.get((w, p), 0) for w, p, _ in parsed]
+
+
+@transaction.atomic
+def _reserve_many(parsed: list[Line], *, partial: bool) -> list[int]:
     levels = _lock_levels({(w, p) for w, p, _ in parsed})
     reserved: list[int] = []
     for warehouse_id, product_id, quantity in parsed:

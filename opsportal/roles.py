@@ -91,9 +91,17 @@ def user_roles(user: Any) -> frozenset[str]:
         return frozenset()
     cached = getattr(user, "_opsportal_roles", None)
     if cached is None:
-        cached = frozenset(ROLES) if user.is_superuser else _role_names(user.pk)
-        user._opsportal_roles = cached
+        cached = remember_roles(user, () if user.is_superuser else _role_names(user.pk))
     return cached
+
+
+def remember_roles(user: Any, group_names: Iterable[str]) -> frozenset[str]:
+    """Cache the user's roles for the request from their group names (read elsewhere, e.g. by
+    opsportal.authentication with the token); a superuser has every role."""
+    user._opsportal_roles = (
+        frozenset(ROLES) if user.is_superuser else frozenset(group_names) & frozenset(ROLES)
+    )
+    return user._opsportal_roles
 
 
 _ROLE_SQL: list[str] = []

@@ -194,6 +194,8 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 # First retry delay of an outbox email after a transient SMTP error; doubles each time (max 1 h).
 EMAIL_RETRY_BASE_SECONDS = env.int("EMAIL_RETRY_BASE_SECONDS", default=30)
+# Customer emails queued in this many seconds are sent by one drain task (orders.notifications).
+CUSTOMER_EMAIL_DRAIN_DELAY = env.float("CUSTOMER_EMAIL_DRAIN_DELAY", default=0.25)
 
 # Carrier tracking webhooks (orders): an HMAC-SHA256 secret per carrier code, e.g.
 # "ACME=s3cret,FASTSHIP=other", else the shared one; with neither, every call is refused.
@@ -230,7 +232,7 @@ WORKER_HEARTBEAT_TTL = env.int("WORKER_HEARTBEAT_TTL", default=30)
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        "opsportal.authentication.TokenAuthentication",
     ],
     # Deny by default: a view that declares no roles refuses everyone but superusers.
     "DEFAULT_PERMISSION_CLASSES": ["opsportal.roles.HasRole"],

@@ -20,6 +20,12 @@ def customer_email_send_task(self, email_id: int) -> str:
     return result.outcome.value
 
 
+@shared_task(bind=True, queue="emails", acks_late=True, soft_time_limit=90, time_limit=120)
+def customer_email_drain_task(self) -> int:
+    """Sends every due pending row (orders.notifications.drain): what the commits kicked."""
+    return notifications.drain(claim=self.request.id or "")
+
+
 @shared_task(queue="default")
 def customer_email_sweep_task() -> int:
     return notifications.customer_email_sweep()

@@ -317,8 +317,24 @@ def _intake(data: OrderInput, by: Actor, now: dt.datetime) -> IntakeResult:
             f"{data.ship_to_country}: check the address before shipping."
         )
     quantity = sum(line.quantity for line in data.lines)
+    by_warehouse: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    for key, w, units in reserved:
+        by_warehouse[w].append((key, units))
+    # Every row of the order in one INSERT statement on PostgreSQL, after one query that takes
+    # the ids (rows refer to each other) and the order number (orders.fastsql.Rows).
+    rows = fastsql.Rows(
+        {
+            Order: 1,
+            OrderLine: len(data.lines),
+            Allocation: len(reserved),
+            Shipment: len(by_warehouse),
+            CustomerEmail: 2 if backordered_units else 1,
+        },
+        sequences=[numbering.SEQUENCE],
+    )
+    number = rows.value(numbering.SEQUENCE)
     order = Order(
-        number=numbering.next_order_number(),
+        number=numbering.format_number(number) if number else numbering.next_order_number(),
         channel=data.channel,
         external_ref=data.external_ref,
         customer_name=data.customer_name,
@@ -353,9 +369,6 @@ def _intake(data: OrderInput, by: Actor, now: dt.datetime) -> IntakeResult:
     # Shipments (one per warehouse that reserved) and their carriers, chosen before the order
     # row is written so its at-risk flag goes in with it.
     warehouse_by_id = {w.pk: w for w in warehouses}
-    by_warehouse: dict[int, list[tuple[int, int]]] = defaultdict(list)
-    for key, w, units in reserved:
-        by_warehouse[w].append((key, units))
     shipments = []
     for w, items in by_warehouse.items():
         shipment = Shipment(order=order, warehouse=warehouse_by_id[w])
@@ -369,8 +382,8 @@ def _intake(data: OrderInput, by: Actor, now: dt.datetime) -> IntakeResult:
         order.at_risk = True
         order.at_risk_reason = "No carrier service delivers by the promised date."
 
-    order.save(force_insert=True)
-    lines = fastsql.insert(  # bulk inserts without a query compiler (orders.fastsql)
+    rows.add(order)
+    lines = rows.add_all(
         [
             OrderLine(
                 order=order,
@@ -382,14 +395,14 @@ def _intake(data: OrderInput, by: Actor, now: dt.datetime) -> IntakeResult:
             for i, line in enumerate(data.lines)
         ]
     )
-    allocations = fastsql.insert(
+    allocations = rows.add_all(
         [
             Allocation(order_line=lines[key], warehouse_id=w, quantity=units)
             for key, w, units in reserved
         ]
     )
-    shipments = fastsql.insert(shipments)
-    fastsql.insert(
+    shipments = rows.add_all(shipments)
+    rows.add_all(
         [
             ShipmentLine(shipment=shipment, order_line=lines[key], quantity=units)
             for shipment in shipments
@@ -424,11 +437,12 @@ def _intake(data: OrderInput, by: Actor, now: dt.datetime) -> IntakeResult:
     events += [carrier_choice.event_for(s, order) for s in shipments]
     if late:
         events.append(_event(order, Kind.AT_RISK, order.at_risk_reason, by))
-    # The emails' timeline events go into the same bulk insert (one query for every event).
-    notify(order=order, kind=CustomerEmail.Kind.ORDER_RECEIVED, actor=by, events=events)
+    # The emails and their timeline events go into the same insert.
+    notify(order=order, kind=CustomerEmail.Kind.ORDER_RECEIVED, actor=by, events=events, rows=rows)
     if backordered_units:
-        notify(order=order, kind=CustomerEmail.Kind.BACKORDERED, actor=by, events=events)
-    fastsql.insert(events)
+        notify(order=order, kind=CustomerEmail.Kind.BACKORDERED, actor=by, events=events, rows=rows)
+    rows.add_all(events)
+    rows.write()
     return IntakeResult(order, True, lines, shipments, allocations)
 
 

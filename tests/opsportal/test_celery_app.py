@@ -42,6 +42,7 @@ def test_a_message_sent_to_one_queue_reaches_only_that_queue(redis_url, celery_w
     [
         ("opsportal.tasks.outbound_email_send_task", "emails"),
         ("orders.email_tasks.customer_email_send_task", "emails"),
+        ("orders.email_tasks.customer_email_drain_task", "emails"),
         ("opsportal.tasks.document_job_run_task", "documents"),
         ("orders.label_tasks.label_part_render_task", "documents"),
         ("quality.tasks.manual_render_task", "documents"),

@@ -142,10 +142,10 @@ def test_an_email_queued_while_the_broker_was_down_is_sent_by_the_sweeper(
     order = OrderFactory()
     refused = OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
     with mock.patch(
-        "orders.email_tasks.customer_email_send_task.delay", side_effect=refused
-    ) as delay:
+        "orders.email_tasks.customer_email_drain_task.apply_async", side_effect=refused
+    ) as publish:
         email = _notify(order)  # commits; the task cannot be sent (robust on-commit)
-    assert delay.call_count == 1
+    assert publish.call_count == 1
     email.refresh_from_db()
     assert email.status == "pending"
     _no_more_mail(smtp_settings, 0, settle=1.0)
@@ -166,3 +166,20 @@ def test_a_resend_on_purpose_sends_one_more_and_only_one(celery_worker, smtp_set
     email = _wait_for_status(email, "sent")
     assert email.resends == 1
     _no_more_mail(smtp_settings, 2)
+
+
+def test_a_burst_of_orders_goes_out_in_a_few_drains_each_email_once(celery_worker, smtp_settings):
+    from orders.email_tasks import customer_email_drain_task
+
+    orders = [OrderFactory(customer_email=f"burst{n}@example.com") for n in range(20)]
+    publish = customer_email_drain_task.apply_async
+    with mock.patch.object(
+        customer_email_drain_task, "apply_async", side_effect=publish
+    ) as published:
+        for order in orders:
+            _notify(order)  # twenty commits, as twenty intakes make them
+    messages = smtp_settings.wait_for(20)
+    _no_more_mail(smtp_settings, 20)
+    assert sorted(m.message["To"] for m in messages) == sorted(o.customer_email for o in orders)
+    assert 1 <= published.call_count <= 5, published.call_count
+    assert set(CustomerEmail.objects.values_list("status", flat=True)) == {"sent"}

@@ -22,17 +22,17 @@ pytestmark = pytest.mark.django_db
 Kind = CustomerEmail.Kind
 
 
-def test_it_queues_one_row_with_a_timeline_event_and_sends_the_task_on_commit(
+def test_it_queues_one_row_with_a_timeline_event_and_kicks_the_drain_on_commit(
     django_capture_on_commit_callbacks,
 ):
     order = OrderFactory(customer_email="ada@example.com")
     with (
-        mock.patch("orders.email_tasks.customer_email_send_task.delay") as delay,
+        mock.patch("orders.notifications.kick") as kick,
         django_capture_on_commit_callbacks(execute=True) as callbacks,
     ):
         email = notifications.notify(order=order, kind=Kind.ORDER_RECEIVED)
     assert len(callbacks) == 1
-    delay.assert_called_once_with(email.pk)
+    kick.assert_called_once_with()
     row = CustomerEmail.objects.get()
     assert (row.pk, row.to, row.status, row.kind) == (
         email.pk,
@@ -271,3 +271,82 @@ def test_every_kind_renders_a_subject_text_and_html(kind):
     assert "Zoë &lt;b&gt;Bold&lt;/b&gt;" in html  # escaped in HTML
     assert order.number in text
     assert order.number in html
+
+
+# --- the drain: one task for many commits ------------------------------------------------------
+
+
+@pytest.fixture
+def kick_key(redis_url):
+    client = notifications._redis()
+    client.delete(notifications.KICK_KEY)
+    yield client
+    client.delete(notifications.KICK_KEY)
+
+
+@pytest.mark.services
+def test_kicks_before_the_drain_reads_publish_one_task(kick_key):
+    with mock.patch("orders.email_tasks.customer_email_drain_task.apply_async") as publish:
+        for _ in range(5):
+            notifications.kick()
+        assert publish.call_count == 1
+        assert publish.call_args.kwargs == {"countdown": 0.25}
+        assert kick_key.exists(notifications.KICK_KEY)
+        notifications.drain(claim="drain-1")  # frees the key first, then reads
+        assert not kick_key.exists(notifications.KICK_KEY)
+        notifications.kick()  # a commit after the drain read asks for a new one
+        assert publish.call_count == 2
+
+
+@pytest.mark.services
+def test_a_failed_publish_frees_the_key_for_the_next_commit(kick_key):
+    from kombu.exceptions import OperationalError
+
+    refused = OperationalError("broker down")
+    with (
+        mock.patch("orders.email_tasks.customer_email_drain_task.apply_async", side_effect=refused),
+        pytest.raises(OperationalError),
+    ):
+        notifications.kick()
+    assert not kick_key.exists(notifications.KICK_KEY)
+
+
+@pytest.mark.services
+def test_the_drain_sends_what_is_due_and_leaves_the_rest(kick_key, settings):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    from django.core import mail
+
+    now = timezone.now()
+    due = [notifications.notify(order=OrderFactory(), kind=Kind.ORDER_RECEIVED) for _ in range(3)]
+    later = notifications.notify(order=OrderFactory(), kind=Kind.ORDER_RECEIVED)
+    held = notifications.notify(order=OrderFactory(), kind=Kind.ORDER_RECEIVED)
+    CustomerEmail.objects.filter(pk=later.pk).update(next_attempt_at=now + timedelta(minutes=5))
+    CustomerEmail.objects.filter(pk=held.pk).update(
+        status="sending", claimed_by="another-task", claimed_at=now
+    )
+    assert notifications.drain(claim="drain-1", now=now) == 3
+    statuses = dict(CustomerEmail.objects.values_list("pk", "status"))
+    assert [statuses[e.pk] for e in due] == ["sent"] * 3
+    assert (statuses[later.pk], statuses[held.pk]) == ("pending", "sending")
+    assert sorted(m.to[0] for m in mail.outbox) == sorted(e.to for e in due)
+    assert notifications.drain(claim="drain-2", now=now) == 0  # nothing twice
+    assert len(mail.outbox) == 3
+
+
+@pytest.mark.services
+def test_a_transient_error_in_the_drain_hands_the_row_to_its_own_retry(kick_key, settings):
+    import smtplib
+
+    email = notifications.notify(order=OrderFactory(), kind=Kind.ORDER_RECEIVED)
+    busy = smtplib.SMTPResponseException(451, b"try later")
+    with (
+        mock.patch("django.core.mail.EmailMultiAlternatives.send", side_effect=busy),
+        mock.patch("orders.email_tasks.customer_email_send_task.apply_async") as retry,
+    ):
+        assert notifications.drain(claim="drain-1") == 0
+    email.refresh_from_db()
+    assert (email.status, email.attempts) == ("pending", 1)
+    assert email.next_attempt_at is not None
+    retry.assert_called_once()
+    assert retry.call_args.args == ((email.pk,),)
+    assert retry.call_args.kwargs["countdown"] >= 1
