@@ -55,6 +55,45 @@ WORKER_STOP_TIMEOUT = 15.0
 logging.getLogger("mail.log").setLevel(logging.WARNING)
 
 
+# --- pytest-xdist ------------------------------------------------------------------------------
+
+
+def xdist_worker_number() -> int | None:
+    """0, 1, … in a pytest-xdist worker (`-n 2`); None when pytest runs in one process."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    return int(worker.removeprefix("gw")) if worker.startswith("gw") else None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Under xdist each worker gets its own Redis database (REDIS_URL's number + 1 + worker).
+
+    pytest-django already gives each worker its own test database. The Redis database holds the
+    Celery queues (a worker's Celery process must not take the other's tasks, and `purge()` must
+    not empty them), worker heartbeats and label-batch keys named by row ids that both test
+    databases reuse. SMTP and live servers take free ports, Chromium its own profile, media a
+    per-worker tmp_path_factory folder, so those are separate already.
+    """
+    number = xdist_worker_number()
+    if number is None:
+        return
+    from urllib.parse import urlsplit, urlunsplit
+
+    from opsportal.celery import app as celery_app
+
+    url = urlsplit(django_settings.REDIS_URL)
+    base = int(url.path.strip("/") or 0)
+    db = base + 1 + number
+    if db > 15:
+        raise pytest.UsageError(
+            f"xdist worker gw{number} would use Redis database {db} (REDIS_URL {url.path}); "
+            "Redis has 16: use a lower database number in REDIS_URL or fewer workers"
+        )
+    worker_url = urlunsplit(url._replace(path=f"/{db}"))
+    django_settings.REDIS_URL = worker_url
+    django_settings.CELERY_BROKER_URL = worker_url
+    celery_app.conf.broker_url = worker_url
+
+
 # --- markers ----------------------------------------------------------------------------------
 
 
