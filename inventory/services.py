@@ -44,6 +44,7 @@ from inventory.models import (
     Warehouse,
 )
 from inventory.signals import stock_moved
+from opsportal.db import prepared_cursor
 
 INSUFFICIENT_STOCK = "insufficient_stock"
 INVALID_STATUS = "invalid_status"
@@ -606,7 +607,7 @@ RETURNING s.warehouse_id, s.product_id, LEAST(l.quantity, l.available)
 
 def _reserve_partial_sql(parsed: list[Line]) -> list[int]:
     sql = _RESERVE_PARTIAL_SQL.format(table=connection.ops.quote_name(StockLevel._meta.db_table))
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(
             sql,
             [

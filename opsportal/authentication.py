@@ -17,6 +17,7 @@ from rest_framework import authentication, exceptions
 from rest_framework.authtoken.models import Token
 
 from opsportal import roles
+from opsportal.db import prepared_cursor
 
 _SQL: list[tuple[str, list[str], list[str]]] = []  # (sql, user attnames, token attnames)
 
@@ -54,7 +55,7 @@ class TokenAuthentication(authentication.TokenAuthentication):
 
     def authenticate_credentials(self, key: str):
         sql, user_names, token_names = _statement()
-        with connection.cursor() as cursor:
+        with prepared_cursor() as cursor:
             cursor.execute(sql, [*roles.ROLES, key])
             rows = cursor.fetchall()
         if not rows:

@@ -19,6 +19,8 @@ from decimal import Decimal
 from django.db import connection, models
 from django.db.models import Model
 
+from opsportal.db import prepared_cursor
+
 # model → (INSERT prefix, fields written, pk column): built once per model.
 _SHAPES: dict[type[Model], tuple[str, list, str] | None] = {}
 
@@ -173,15 +175,15 @@ class Rows:
             return
         counted = [(model, n) for model, n in counts.items() if n > 0]
         selects = ["nextval(%s::regclass)"] * len(sequences)
-        selects += ["ARRAY(SELECT nextval(%s::regclass) FROM generate_series(1, %s))"] * len(
-            counted
-        )
+        selects += [
+            "ARRAY(SELECT nextval(%s::regclass) FROM generate_series(1, %s::integer))"
+        ] * len(counted)
         params: list = list(sequences)
         for model, n in counted:
             params += [_sequence_of(model), n]
         if not selects:
             return
-        with connection.cursor() as cursor:
+        with prepared_cursor() as cursor:
             cursor.execute(f"SELECT {', '.join(selects)}", params)
             row = cursor.fetchone()
         self._values = dict(zip(sequences, row[: len(sequences)], strict=True))
@@ -252,7 +254,7 @@ class Rows:
             if first
             else last
         )
-        with connection.cursor() as cursor:
+        with prepared_cursor() as cursor:
             cursor.execute(sql, params)
         for objs in self._rows.values():
             for obj in objs:

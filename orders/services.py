@@ -35,6 +35,7 @@ from django.utils import timezone
 
 from inventory import services as stock
 from inventory.models import StockLevel, Warehouse
+from opsportal.db import prepared_cursor
 from orders import addresses, carrier_choice, fastsql, intake_cache, numbering, routing
 from orders.intake import OrderInput
 from orders.models import (
@@ -153,7 +154,8 @@ def _refresh_status(order: Order) -> str:
 
 _AVAILABLE_SQL = (
     "SELECT warehouse_id, product_id, on_hand - reserved - quarantined "  # noqa: S608
-    f"FROM {StockLevel._meta.db_table} WHERE warehouse_id = ANY(%s) AND product_id = ANY(%s)"
+    f"FROM {StockLevel._meta.db_table} "
+    "WHERE warehouse_id = ANY(%s::bigint[]) AND product_id = ANY(%s::bigint[])"
 )
 
 
@@ -164,7 +166,7 @@ def _available(warehouse_ids: Iterable[int], product_ids: Iterable[int]) -> dict
         return {}
     if connection.vendor == "postgresql":
         # Every intake plans from this read: plain SQL costs a third of the ORM's CPU here.
-        with connection.cursor() as cursor:
+        with prepared_cursor() as cursor:
             cursor.execute(_AVAILABLE_SQL, [warehouse_ids, product_ids])
             return {(w, p): units for w, p, units in cursor.fetchall()}
     rows = StockLevel.objects.filter(
@@ -205,7 +207,7 @@ class IntakeResult:
 def _existing(data: OrderInput) -> Order | None:
     # Every intake asks this first and nearly every answer is "no": a bare indexed SELECT of
     # the id (a third of the ORM's cost); the row itself only for a repeat.
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(_EXISTING_SQL, [data.channel, data.external_ref])
         row = cursor.fetchone()
     return Order.objects.get(pk=row[0]) if row else None
