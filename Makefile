@@ -16,6 +16,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 PYTEST_ARGS ?=
+# `make test` runs the PostgreSQL suite in this many processes (pytest-xdist; 1 = no xdist).
+# Each gets its own test database and Redis database (tests/services.py); work-stealing keeps
+# each process on a contiguous run of tests, so module- and class-scoped fixtures are built once.
+PYTEST_WORKERS ?= 2
 BENCH ?=
 
 .PHONY: install run test lint fmt migrations-check bench clean
@@ -63,7 +67,10 @@ test: install
 	step ruff-check ruff check .
 	step ruff-format ruff format --check .
 	step migrations python manage.py makemigrations --check --dry-run
-	step pytest-postgres pytest $(PYTEST_ARGS)
+	xdist=()
+	if [ "$(PYTEST_WORKERS)" -gt 1 ]; then xdist=(-n "$(PYTEST_WORKERS)" --dist worksteal); fi
+	step pytest-postgres pytest "$${xdist[@]}" $(PYTEST_ARGS)
+	# One process: ~50 tests, where a second process's own migrations cost more than it saves.
 	DATABASE_URL="sqlite:///$$TEST_SERVICES_DIR/smoke.sqlite3" \
 		step pytest-sqlite-smoke pytest -m smoke $(PYTEST_ARGS)
 	if [ $${#failed[@]} -ne 0 ]; then

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import TypeVar
 
-from django.db import transaction
+from django.db import connection, transaction
 
 T = TypeVar("T")
 
@@ -29,6 +29,10 @@ def shared_rows(django_db_blocker, build: Callable[[], T]) -> Iterator[T]:
         outer._from_testcase = True
         try:
             built = build()
+            # Fire the deferred foreign-key checks of the built rows now, once. Left pending,
+            # every test's teardown would fire them again (pytest-django checks constraints
+            # before rolling a test back, and the rollback of its savepoint queues them again).
+            connection.check_constraints()
         except BaseException:
             transaction.set_rollback(True)
             outer.__exit__(None, None, None)

@@ -15,13 +15,15 @@ from opsportal import jobs
 from opsportal.models import DocumentJob, User
 from quality.models import Manual, NonConformance, SOPWorkLink
 from quality.services import manuals, nonconformance
+from tests.shared_rows import shared_rows
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def demo():
-    call_command("seed_demo", stdout=StringIO())
+@pytest.fixture(scope="module")
+def demo(django_db_setup, django_db_blocker):
+    """Seeded once for the module (~2.5 s); each test runs in its own savepoint inside it."""
+    yield from shared_rows(django_db_blocker, lambda: call_command("seed_demo", stdout=StringIO()))
 
 
 def test_the_demo_order_processing_manual_prints_with_true_page_numbers(demo):
