@@ -12,7 +12,8 @@ from rest_framework.routers import APIRootView, DefaultRouter
 from opsportal import roles
 from opsportal.models import DocumentJob
 
-API_APPS = ("inventory", "vendors", "orders", "quality", "opsportal")
+# Orders first: URL resolution tries the routes in this order, and order intake is the hot path.
+API_APPS = ("orders", "inventory", "vendors", "quality", "opsportal")
 
 
 class PortalAPIRootView(APIRootView):

@@ -7,6 +7,8 @@ admin.site.site_header = "opsportal administration"
 admin.site.site_title = "opsportal admin"
 
 urlpatterns = [
+    # First: every API call (order intake above all) is resolved without trying the pages.
+    path("api/v1/", include((api.build_router().urls, "api"), namespace="api")),
     path("", views.home, name="home"),
     path("accounts/login/", views.login_view, name="login"),
     path("accounts/logout/", views.logout_view, name="logout"),
@@ -18,7 +20,6 @@ urlpatterns = [
     path("vendors/", include("vendors.urls")),
     path("orders/", include("orders.urls")),
     path("quality/", include("quality.urls")),
-    path("api/v1/", include((api.build_router().urls, "api"), namespace="api")),
     path("api/v1/auth/token/", api.TokenView.as_view(), name="api-token"),
     path("api/schema/", api.SchemaView.as_view(), name="schema"),
     path("api/docs/", api.SwaggerView.as_view(url_name="schema"), name="api-docs"),

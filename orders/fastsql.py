@@ -221,17 +221,15 @@ class Rows:
         psycopg parses a statement with hundreds of placeholders in Python, ~1 ms a time)."""
         if not self._rows:
             return
-        parts, params = [], []
-        quote = connection.ops.quote_name
+        shape = []
         for model, objs in self._rows.items():
-            table = quote(model._meta.db_table)
             with_pk = objs[0].pk is not None
             if any((obj.pk is not None) != with_pk for obj in objs):
                 raise ValueError(f"Give every {model.__name__} row an id, or none.")
-            columns = _columns(model)
-            if not with_pk:
-                pk = model._meta.pk.column
-                columns = [c for c in columns if c[0] != pk]
+            shape.append((model, with_pk))
+        sql, readers = _statement(tuple(shape))
+        params = []
+        for objs, columns in zip(self._rows.values(), readers, strict=True):
             rows = []
             for obj in objs:
                 state = obj.__dict__
@@ -242,18 +240,6 @@ class Rows:
                     }
                 )
             params.append(json.dumps(rows, default=_json_default, ensure_ascii=False))
-            names = ", ".join(quote(column) for column, _, _ in columns)
-            # Only quoted model metadata is formatted in; the rows are a query parameter.
-            parts.append(
-                f"INSERT INTO {table} ({names}) SELECT {names} "  # noqa: S608
-                f"FROM json_populate_recordset(NULL::{table}, %s::json)"
-            )
-        *first, last = parts
-        sql = (
-            "WITH " + ", ".join(f"w{n} AS ({part})" for n, part in enumerate(first)) + " " + last
-            if first
-            else last
-        )
         with prepared_cursor() as cursor:
             cursor.execute(sql, params)
         for objs in self._rows.values():
@@ -261,3 +247,34 @@ class Rows:
                 obj._state.adding = False
                 obj._state.db = connection.alias
         self._rows = {}
+
+
+_STATEMENTS: dict[tuple, tuple[str, list]] = {}
+
+
+def _statement(shape: tuple[tuple[type[Model], bool], ...]) -> tuple[str, list]:
+    """The INSERT of Rows.write for these models (with or without their ids), built once."""
+    if shape not in _STATEMENTS:
+        quote = connection.ops.quote_name
+        parts, readers = [], []
+        for model, with_pk in shape:
+            table = quote(model._meta.db_table)
+            columns = _columns(model)
+            if not with_pk:
+                pk = model._meta.pk.column
+                columns = [c for c in columns if c[0] != pk]
+            names = ", ".join(quote(column) for column, _, _ in columns)
+            # Only quoted model metadata is formatted in; the rows are a query parameter.
+            parts.append(
+                f"INSERT INTO {table} ({names}) SELECT {names} "  # noqa: S608
+                f"FROM json_populate_recordset(NULL::{table}, %s::json)"
+            )
+            readers.append(columns)
+        *first, last = parts
+        sql = (
+            "WITH " + ", ".join(f"w{n} AS ({part})" for n, part in enumerate(first)) + " " + last
+            if first
+            else last
+        )
+        _STATEMENTS[shape] = (sql, readers)
+    return _STATEMENTS[shape]

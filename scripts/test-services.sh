@@ -6,6 +6,7 @@
 #   scripts/test-services.sh stop    stop exactly the recorded processes (by PID), remove the data
 #
 # Ports: TEST_PG_PORT (54329) and TEST_REDIS_PORT (63799), away from `make run`'s 6379.
+# TEST_PG_OPTIONS adds server options, e.g. "-c shared_preload_libraries=pg_stat_statements".
 # Everything lives in one `mktemp -d` directory; var/test-services.env records it and the PIDs.
 # PostgreSQL refuses to run as root, so as root it runs as TEST_SERVICES_USER (nobody).
 set -euo pipefail
@@ -138,7 +139,7 @@ cmd_start() {
         as_service_user "$bindir/pg_ctl" -D "$PG_DATA" -l "$TEST_SERVICES_DIR/postgres.log" \
             -w -t 60 -o "-p $PG_PORT -c listen_addresses=127.0.0.1 \
             -c unix_socket_directories=$TEST_SERVICES_DIR -c max_connections=200 \
-            -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
+            -c fsync=off -c synchronous_commit=off -c full_page_writes=off ${TEST_PG_OPTIONS:-}" \
             start >/dev/null ||
             {
                 cat "$TEST_SERVICES_DIR/postgres.log" >&2

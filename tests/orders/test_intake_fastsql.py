@@ -78,3 +78,125 @@ def test_an_unsaved_related_object_is_refused_like_bulk_create(world):
     order = Order(number="SO-UNSAVED")
     with pytest.raises(ValueError, match="unsaved related object"):
         fastsql.insert([OrderEvent(order=order, kind="note")])
+
+
+# --- Rows: every row of an order in one statement ----------------------------------------------
+
+
+def _new_order(number: str) -> Order:
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    return Order(
+        number=number,
+        channel="web",
+        external_ref=number,
+        customer_name="Zoë Ünïcode 山田",
+        customer_email="zoe@example.com",
+        ship_to_name="Zoë",
+        ship_to_line1="1 Rue de l'Église",
+        ship_to_city="Montréal",
+        ship_to_postal_code="60601",
+        ship_to_country="US",
+        ship_to_latitude=Decimal("41.886400"),
+        ship_to_longitude=Decimal("-87.618600"),
+        total_amount=Decimal("12.34"),
+        routing={"chosen": ["CHI"], "candidates": [{"cost": "1.20", "rank": 1}]},
+        placed_at=timezone.now(),
+    )
+
+
+def test_rows_write_an_order_its_lines_and_events_in_two_queries(world):
+    import datetime as dt
+    from decimal import Decimal
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from orders.models import Allocation, Shipment
+
+    with CaptureQueriesContext(connection) as ctx:
+        rows = fastsql.Rows({Order: 1, OrderLine: 2, Allocation: 1, Shipment: 1})
+        order = rows.add(_new_order("SO-ROWS-1"))
+        shipment = Shipment(order=order, warehouse=world.chicago, quotes=[{"price": "5.10"}])
+        line_a, line_b = rows.add_all(
+            [
+                OrderLine(order=order, product=world.widget, quantity=2, unit_price=Decimal("1.5")),
+                OrderLine(
+                    order=order, product=world.gadget, quantity=1, unit_price=Decimal("9.99")
+                ),
+            ]
+        )
+        (allocation,) = rows.add_all(
+            [Allocation(order_line=line_a, warehouse=world.chicago, quantity=2)]
+        )
+        shipment.estimated_delivery_date = dt.date(2026, 11, 24)  # before add(): SQLite saves
+        rows.add(shipment)
+        events = rows.add_all(
+            [OrderEvent(order=order, kind="note", message="Zoë — 山田", data={"n": [1, "ü"]})]
+        )
+        rows.write()
+    if connection.vendor == "postgresql":
+        assert len(ctx.captured_queries) == 2  # the ids, then one INSERT of everything
+        assert events[0].pk is None  # no id taken for it: the table's default, unread
+    assert all(obj.pk for obj in (order, line_a, line_b, allocation, shipment))
+    stored = Order.objects.get(pk=order.pk)
+    assert (stored.customer_name, stored.ship_to_line1, stored.routing) == (
+        "Zoë Ünïcode 山田",
+        "1 Rue de l'Église",
+        {"chosen": ["CHI"], "candidates": [{"cost": "1.20", "rank": 1}]},
+    )
+    assert (stored.total_amount, stored.ship_to_latitude) == (Decimal("12.34"), Decimal("41.8864"))
+    assert stored.placed_at == order.placed_at  # microseconds and time zone kept
+    assert stored.created_at == order.created_at
+    lines = {line.pk: line for line in OrderLine.objects.filter(order=order)}
+    assert (lines[line_a.pk].quantity, lines[line_b.pk].unit_price) == (2, Decimal("9.99"))
+    assert Allocation.objects.get(pk=allocation.pk).order_line_id == line_a.pk
+    again = Shipment.objects.get(pk=shipment.pk)
+    assert (again.order_id, again.quotes, again.estimated_delivery_date, again.label.name) == (
+        order.pk,
+        [{"price": "5.10"}],
+        dt.date(2026, 11, 24),
+        "",
+    )
+    event = OrderEvent.objects.get(order=order)
+    assert (event.message, event.data) == ("Zoë — 山田", {"n": [1, "ü"]})
+
+
+@pytest.mark.postgres  # other databases insert at add(): no ids are taken ahead
+def test_rows_refuse_more_rows_than_ids_and_mixed_ids(world):
+    rows = fastsql.Rows({Order: 1})
+    rows.add(_new_order("SO-ROWS-2"))
+    with pytest.raises(ValueError, match="More Order rows than ids"):
+        rows.add(_new_order("SO-ROWS-3"))
+    rows = fastsql.Rows({})
+    first = rows.add(_new_order("SO-ROWS-4"))
+    first.pk = 10**9
+    rows.add(_new_order("SO-ROWS-5"))
+    with pytest.raises(ValueError, match="every Order row an id, or none"):
+        rows.write()
+
+
+def test_a_failed_write_leaves_nothing_of_the_order(world):
+    from decimal import Decimal
+
+    from django.db import IntegrityError, transaction
+
+    rows = fastsql.Rows({Order: 1})
+    rows.add(_new_order("SO-DUP"))
+    rows.write()
+
+    def write_again() -> None:
+        with transaction.atomic():
+            rows = fastsql.Rows({Order: 1, OrderLine: 1})
+            order = rows.add(_new_order("SO-DUP"))  # the number is taken: the INSERT fails
+            order.external_ref = "another"
+            line = OrderLine(order=order, product=world.widget, quantity=1, unit_price=Decimal(1))
+            rows.add(line)
+            rows.write()
+
+    with pytest.raises(IntegrityError):
+        write_again()
+    assert Order.objects.filter(number="SO-DUP").count() == 1
+    assert not OrderLine.objects.filter(product=world.widget).exists()
