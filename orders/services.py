@@ -213,7 +213,13 @@ def _existing(data: OrderInput) -> Order | None:
     return Order.objects.get(pk=row[0]) if row else None
 
 
-_EXISTING_SQL = f"SELECT id FROM {Order._meta.db_table} WHERE channel = %s AND external_ref = %s"  # noqa: S608
+# The repeat of a given (channel, external_ref): `NOT external_ref = ''` repeats the predicate of
+# the partial unique index, so a prepared (generic) plan can use that index; without it the
+# plan scans the table.
+_EXISTING_SQL = (
+    f"SELECT id FROM {Order._meta.db_table} "  # noqa: S608
+    "WHERE channel = %s AND external_ref = %s AND NOT external_ref = ''"
+)
 
 
 def order_intake(*, data: OrderInput, by: Actor = None, now: dt.datetime | None = None):

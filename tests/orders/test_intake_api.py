@@ -301,3 +301,22 @@ def test_the_intake_answer_matches_its_documented_serializer(manager_client, wor
     order.intake_lines = list(order.lines.select_related("product"))
     order.intake_shipments = list(order.shipments.select_related("warehouse"))
     assert body == json.loads(json.dumps(IntakeResultSerializer(order).data))
+
+
+@pytest.mark.postgres
+def test_the_repeat_check_can_use_the_partial_unique_index_when_prepared(db):
+    """Prepared statements get generic plans (settings: plan_cache_mode), which cannot use
+    a partial index unless the query repeats its predicate: else every intake scans orders."""
+    from orders.services import _EXISTING_SQL
+
+    sql = _EXISTING_SQL.replace("%s", "$1", 1).replace("%s", "$2", 1)
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")  # the index when it can be used at all
+        cursor.execute("SET LOCAL plan_cache_mode = force_generic_plan")
+        cursor.execute(f"PREPARE repeat_check(varchar, varchar) AS {sql}")
+        try:
+            cursor.execute("EXPLAIN EXECUTE repeat_check('web', 'W-1')")
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+        finally:
+            cursor.execute("DEALLOCATE repeat_check")
+    assert "order_channel_external_ref_unique" in plan, plan
