@@ -136,14 +136,15 @@ def _check(world: dict, name: str, url: str, allowed_kinds) -> list[str]:
     return failures
 
 
+@pytest.fixture(scope="class")
+def world(django_db_setup, django_db_blocker):
+    # Built once for the ~250 rows of TestAccess (it took ~0.35 s a test); each test still runs
+    # in its own savepoint, so what one request writes (sessions, logins) is rolled back.
+    yield from shared_rows(django_db_blocker, build_world)
+
+
 class TestAccess:
     """Every URL name, requested as every kind of user."""
-
-    @pytest.fixture(scope="class")
-    def world(self, django_db_setup, django_db_blocker):
-        # Built once for the ~250 rows (it took ~0.35 s a test); each test still runs in its
-        # own savepoint, so what one request writes (sessions, logins) is rolled back.
-        yield from shared_rows(django_db_blocker, build_world)
 
     @pytest.mark.parametrize("name", sorted(MATRIX))
     def test_access(self, world, db, name):
