@@ -13,6 +13,10 @@ Fixtures
 Marker
     @pytest.mark.postgres    the test fails (never skips) unless the database is PostgreSQL
 
+Under pytest-xdist (`make test` runs `-n 2`) each worker process gets its own Redis database
+(REDIS_URL's number + 1 + the worker's) and, on PostgreSQL, its own copy of one migrated
+template database; SMTP servers, live servers and Chromium take their own ports and folders.
+
 A test that uses the worker::
 
     @pytest.mark.django_db(transaction=True)
