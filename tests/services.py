@@ -155,9 +155,10 @@ def django_db_modify_db_settings(
 def pytest_sessionfinish(session: pytest.Session) -> None:
     """The xdist controller drops the template database its workers copied (each worker drops
     its own copy)."""
-    if hasattr(session.config, "workerinput") or not hasattr(session.config, "_tmp_path_factory"):
-        return
-    done = session.config._tmp_path_factory.getbasetemp() / TEMPLATE_DONE
+    config = session.config
+    if hasattr(config, "workerinput") or not getattr(config.option, "numprocesses", None):
+        return  # an xdist worker, or no xdist at all
+    done = config._tmp_path_factory.getbasetemp() / TEMPLATE_DONE
     if not done.exists():
         return
     import psycopg
