@@ -116,6 +116,7 @@ def test_rows_write_an_order_its_lines_and_events_in_two_queries(world):
 
     from orders.models import Allocation, Shipment
 
+    fastsql.Rows({Order: 1, OrderLine: 1, Allocation: 1, Shipment: 1})  # sequence names, once
     with CaptureQueriesContext(connection) as ctx:
         rows = fastsql.Rows({Order: 1, OrderLine: 2, Allocation: 1, Shipment: 1})
         order = rows.add(_new_order("SO-ROWS-1"))
@@ -200,3 +201,37 @@ def test_a_failed_write_leaves_nothing_of_the_order(world):
         write_again()
     assert Order.objects.filter(number="SO-DUP").count() == 1
     assert not OrderLine.objects.filter(product=world.widget).exists()
+
+
+def test_rows_given_as_values_take_their_defaults_and_keep_their_order(world):
+    from django.utils import timezone
+
+    from orders.models import Allocation, ShipmentLine
+
+    rows = fastsql.Rows({Order: 1, OrderLine: 1})
+    order = rows.add(_new_order("SO-VALUES-1"))
+    (line,) = rows.add_all([OrderLine(order=order, product=world.widget, quantity=2, unit_price=1)])
+    before = timezone.now()
+    rows.add_rows(
+        Allocation, [{"order_line_id": line.pk, "warehouse_id": world.chicago.pk, "quantity": 2}]
+    )
+    rows.add_rows(
+        OrderEvent,
+        [
+            {"order_id": order.pk, "kind": "note", "message": "first"},
+            OrderEvent(order=order, kind="note", message="second", data={"x": 1}),
+            {"order_id": order.pk, "kind": "note", "message": "third", "data": {"ü": "山"}},
+        ],
+    )
+    rows.write()
+    allocation = Allocation.objects.get(order_line=line)
+    assert (allocation.warehouse_id, allocation.quantity) == (world.chicago.pk, 2)
+    assert allocation.created_at >= before  # auto_now_add filled for a row given as values
+    events = list(OrderEvent.objects.filter(order=order).order_by("pk"))
+    assert [(e.message, e.data, e.actor_id) for e in events] == [
+        ("first", {}, None),
+        ("second", {"x": 1}, None),
+        ("third", {"ü": "山"}, None),
+    ]
+    with pytest.raises(ValueError, match="no column 'shipment'"):
+        rows.add_rows(ShipmentLine, [{"shipment": 1}])
