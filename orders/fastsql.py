@@ -1,11 +1,13 @@
-"""One multi-row `INSERT … RETURNING id` for unsaved model instances (the intake hot path).
+"""Inserts for the intake hot path, without Django's query compiler (PostgreSQL).
 
-`insert(objs)` does what `Model.objects.bulk_create(objs)` does for plain rows on PostgreSQL
-(related objects' ids taken, auto_now(_add) filled, values prepared by each field, ids set back
-on the instances) without building a query compiler: on this machine ~0.3 ms of CPU instead of
-~1.2 ms per statement, and intake writes five of them. No signals are sent (bulk_create sends
-none either). Other databases, and models with a field that needs its own SQL placeholder, use
-bulk_create.
+`insert(objs)` does what `Model.objects.bulk_create(objs)` does for plain rows of one model on
+PostgreSQL (related objects' ids taken, auto_now(_add) filled, values prepared by each field,
+ids set back on the instances) in one multi-row `INSERT … RETURNING id`: ~0.3 ms of CPU
+instead of ~1.2 ms. Other databases, and models with a field that needs its own SQL
+placeholder, use bulk_create.
+
+`Rows` writes every row of a new order (several models) in one statement after one query that
+takes their ids: see its docstring. No signals are sent by either (bulk_create sends none).
 """
 
 from __future__ import annotations
@@ -160,7 +162,9 @@ class Rows:
     default id at insert (nothing may refer to them). `write()` inserts everything added in one
     statement: `WITH a AS (INSERT …), b AS (INSERT …) INSERT …`. The foreign keys PostgreSQL
     checks at commit (Django declares them DEFERRABLE INITIALLY DEFERRED), so order within the
-    statement does not matter. Values are prepared by each field as `insert()` does; no signals.
+    statement does not matter. `add_rows()` takes rows nobody reads back as plain values.
+    Each model's rows travel as one JSON text, so only field types whose values JSON carries
+    unchanged are accepted (`_JSON_SAFE`; anything else is a TypeError); no signals are sent.
 
     Other databases: `add()` inserts the row at once (`insert()`), `write()` has nothing left.
     Add a parent before the rows that refer to it either way (an instance built before its
