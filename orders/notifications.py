@@ -1,9 +1,11 @@
 """Customer status emails: the CustomerEmail outbox, written in the order's transaction.
 
 `notify()` is the one way an order event asks for an email: it inserts the outbox row (at most
-one per order/kind/shipment, or per return), writes the timeline and sends the task on commit.
-`customer_email_send()` is what the task runs: it claims the row (pending → sending, a
-conditional UPDATE naming the Celery task id), renders and sends it, and records the outcome.
+one per order/kind/shipment, or per return), writes the timeline and, on commit, makes sure a
+drain task is due (`kick()`; one task serves every commit of a short window, see "the drain"
+below). `customer_email_send()` is what the drain (and a retry's own task) runs for a row: it
+claims the row (pending → sending, a conditional UPDATE naming the Celery task id), renders and
+sends it, and records the outcome.
 
 Why not `opsportal.emails.send_row`: that claim can only be taken over after a 5-minute lease,
 so when a worker dies mid-send the redelivered message (same task id) waits the whole lease.
