@@ -30,6 +30,21 @@ def _media_in_tmp(tmp_path_factory):
 
 
 @pytest.fixture(autouse=True)
+def _customer_email_drains_only_with_a_worker(request, monkeypatch):
+    """A customer email drain (orders.notifications) sends every pending row it finds. Kicked
+    by a test without a worker, it would reach the worker process an earlier test left running
+    and send, and lock, this test's rows while the test tears down (a deadlock with the flush).
+    So it is published only in tests that ask for a worker; those start with no stale kick."""
+    from orders import notifications
+    from orders.email_tasks import customer_email_drain_task
+
+    if "celery_worker" in request.fixturenames:
+        notifications._redis().delete(notifications.KICK_KEY)
+    else:
+        monkeypatch.setattr(customer_email_drain_task, "apply_async", lambda *a, **kw: None)
+
+
+@pytest.fixture(autouse=True)
 def _fresh_rate_cache():
     """Carrier rates are cached per process: a test never sees another test's rate cards."""
     from vendors import rating

@@ -103,13 +103,3 @@ def world(db) -> World:
     gizmo = factories.ProductFactory(sku="GIZMO", name="Gizmo", weight_grams=100)
     ground, overnight = carrier_with_rates()
     return World(chicago, newyork, widget, gadget, gizmo, ground, overnight)
-
-
-@pytest.fixture(autouse=True)
-def _no_stale_customer_email_kick(request):
-    """A worker test starts with no drain pending: the kick key an earlier test set (its drain
-    task purged with the queues) would otherwise hold this test's emails back."""
-    if "celery_worker" in request.fixturenames:
-        from orders import notifications
-
-        notifications._redis().delete(notifications.KICK_KEY)
