@@ -1,4 +1,5 @@
-"""orders.fastsql.insert: intake's bulk inserts, row for row what bulk_create writes."""
+"""orders.fastsql: insert() (one model, bulk_create) and Rows (every row of an order in one
+statement on PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -41,48 +42,6 @@ def test_rows_get_their_ids_in_order_and_read_back_equal(order, world):
         assert not event._state.adding
 
 
-def test_a_related_object_saved_after_construction_gives_its_id(world):
-    from decimal import Decimal
-
-    from django.utils import timezone
-
-    order = Order(
-        number="SO-FAST-1",
-        channel="web",
-        external_ref="FAST-REL",
-        customer_name="Ada",
-        customer_email="ada@example.com",
-        ship_to_name="Ada",
-        ship_to_line1="1 Main St",
-        ship_to_city="Chicago",
-        ship_to_postal_code="60601",
-        ship_to_country="US",
-        total_amount=Decimal("0"),
-        placed_at=timezone.now(),
-    )
-    line = OrderLine(order=order, product=world.widget, quantity=3, unit_price=Decimal("1.50"))
-    order.save(force_insert=True)  # after the line was built, as intake does with shipments
-    (saved,) = fastsql.insert([line])
-    assert saved.order_id == order.pk
-    again = OrderLine.objects.get(pk=saved.pk)
-    assert (again.product_id, again.quantity, str(again.unit_price)) == (world.widget.pk, 3, "1.50")
-
-
-def test_nothing_to_insert_and_mixed_models(order):
-    assert fastsql.insert([]) == []
-    with pytest.raises(TypeError):
-        fastsql.insert([OrderEvent(order=order, kind="note"), OrderLine(order=order)])
-
-
-def test_an_unsaved_related_object_is_refused_like_bulk_create(world):
-    order = Order(number="SO-UNSAVED")
-    with pytest.raises(ValueError, match="unsaved related object"):
-        fastsql.insert([OrderEvent(order=order, kind="note")])
-
-
-# --- Rows: every row of an order in one statement ----------------------------------------------
-
-
 def _new_order(number: str) -> Order:
     from decimal import Decimal
 
@@ -105,6 +64,33 @@ def _new_order(number: str) -> Order:
         routing={"chosen": ["CHI"], "candidates": [{"cost": "1.20", "rank": 1}]},
         placed_at=timezone.now(),
     )
+
+
+def test_a_related_object_saved_after_construction_gives_its_id(world):
+    from decimal import Decimal
+
+    order = _new_order("SO-FAST-1")
+    line = OrderLine(order=order, product=world.widget, quantity=3, unit_price=Decimal("1.50"))
+    order.save(force_insert=True)  # after the line was built, as intake does with shipments
+    (saved,) = fastsql.insert([line])
+    assert saved.order_id == order.pk
+    again = OrderLine.objects.get(pk=saved.pk)
+    assert (again.product_id, again.quantity, str(again.unit_price)) == (world.widget.pk, 3, "1.50")
+
+
+def test_nothing_to_insert_and_mixed_models(order):
+    assert fastsql.insert([]) == []
+    with pytest.raises(TypeError):
+        fastsql.insert([OrderEvent(order=order, kind="note"), OrderLine(order=order)])
+
+
+def test_an_unsaved_related_object_is_refused_like_bulk_create(world):
+    order = Order(number="SO-UNSAVED")
+    with pytest.raises(ValueError, match="unsaved related object"):
+        fastsql.insert([OrderEvent(order=order, kind="note")])
+
+
+# --- Rows: every row of an order in one statement ----------------------------------------------
 
 
 def test_rows_write_an_order_its_lines_and_events_in_two_queries(world):
