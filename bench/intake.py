@@ -60,6 +60,24 @@ def _postal_codes() -> list[str]:
         return [row["postal_code"] for row in csv.DictReader(f) if row["country"] == "US"]
 
 
+def order_body(ref: str, n: int, skus: list[int], postal_code: str) -> dict:
+    """A bench order (DESIGN.md's body): one unit of each BENCH-nnnn SKU given, shipped in the US."""
+    return {
+        "channel": "web",
+        "external_ref": ref,
+        "customer": {"name": "Zoë Bench", "email": f"bench{n}@example.com"},
+        "ship_to": {
+            "name": "Zoë Bench",
+            "line1": f"{n} Main St",
+            "city": "Somewhere",
+            "postal_code": postal_code,
+            "country": "US",
+        },
+        "service_level": "standard",
+        "lines": [{"sku": f"BENCH-{s:04d}", "quantity": 1, "unit_price": "9.99"} for s in skus],
+    }
+
+
 def _client(args: tuple) -> dict:
     """One load process: `threads` clients posting their share of the orders."""
     token, start, count, threads, products, seed, run_id = args
@@ -75,24 +93,7 @@ def _client(args: tuple) -> dict:
         with rng_lock:
             skus = rng.sample(range(products), rng.randint(1, 3))
             code = rng.choice(postal)
-        return json.dumps(
-            {
-                "channel": "web",
-                "external_ref": f"BENCH-{run_id}-{n}",
-                "customer": {"name": "Zoë Bench", "email": f"bench{n}@example.com"},
-                "ship_to": {
-                    "name": "Zoë Bench",
-                    "line1": f"{n} Main St",
-                    "city": "Somewhere",
-                    "postal_code": code,
-                    "country": "US",
-                },
-                "service_level": "standard",
-                "lines": [
-                    {"sku": f"BENCH-{s:04d}", "quantity": 1, "unit_price": "9.99"} for s in skus
-                ],
-            }
-        ).encode()
+        return json.dumps(order_body(f"BENCH-{run_id}-{n}", n, skus, code)).encode()
 
     def work() -> None:
         while True:

@@ -43,26 +43,13 @@ from django.core.management import call_command  # noqa: E402
 from django.test import Client  # noqa: E402
 
 from bench import seed as bench_seed  # noqa: E402
+from bench.intake import order_body  # noqa: E402
 
 
 def _body(n: int, rng: random.Random, products: int, run: str) -> bytes:
     skus = rng.sample(range(products), rng.randint(1, 3))
-    return json.dumps(
-        {
-            "channel": "web",
-            "external_ref": f"PROF-{run}-{n}",
-            "customer": {"name": "Zoë Bench", "email": f"bench{n}@example.com"},
-            "ship_to": {
-                "name": "Zoë Bench",
-                "line1": f"{n} Main St",
-                "city": "Somewhere",
-                "postal_code": rng.choice(["60601", "10001", "75201", "94105", "98101"]),
-                "country": "US",
-            },
-            "service_level": "standard",
-            "lines": [{"sku": f"BENCH-{s:04d}", "quantity": 1, "unit_price": "9.99"} for s in skus],
-        }
-    ).encode()
+    code = rng.choice(["60601", "10001", "75201", "94105", "98101"])
+    return json.dumps(order_body(f"PROF-{run}-{n}", n, skus, code)).encode()
 
 
 SECTIONS = [

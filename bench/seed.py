@@ -25,6 +25,7 @@ from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from rest_framework.authtoken.models import Token  # noqa: E402
 
+from bench.intake import order_body  # noqa: E402
 from inventory import services as stock  # noqa: E402
 from inventory.models import Product, Warehouse  # noqa: E402
 from opsportal import roles  # noqa: E402
@@ -99,30 +100,13 @@ def queries_per_order(token: str) -> dict:
     and 5-line, with the SKUs' products cached (orders.intake_cache)."""
     client = Client(HTTP_AUTHORIZATION=f"Token {token}")
 
-    def body(ref: str, lines: int) -> dict:
-        return {
-            "channel": "web",
-            "external_ref": ref,
-            "customer": {"name": "Bench", "email": "bench@example.com"},
-            "ship_to": {
-                "name": "Bench",
-                "line1": "1 Main St",
-                "city": "Chicago",
-                "postal_code": "60601",
-                "country": "US",
-            },
-            "lines": [
-                {"sku": f"BENCH-{n:04d}", "quantity": 1, "unit_price": "1.00"} for n in range(lines)
-            ],
-        }
-
     result = {}
     # The first warms the rate and product caches; BEGIN and COMMIT are counted.
     for lines in (5, 1, 5):
         with CaptureQueriesContext(connection) as ctx:
             response = client.post(
                 "/api/v1/orders/",
-                body(f"Q-{os.getpid()}-{lines}-{len(result)}", lines),
+                order_body(f"Q-{os.getpid()}-{lines}-{len(result)}", 0, range(lines), "60601"),
                 content_type="application/json",
             )
         if response.status_code != 201:
