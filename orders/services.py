@@ -259,10 +259,8 @@ def order_intake(*, data: OrderInput, by: Actor = None, now: dt.datetime | None 
 # is there to plan from (read without locks, before the transaction: reserving locks later).
 _FIRST_READ_SQL = (
     f"SELECT ({_EXISTING_SQL}), "  # noqa: S608
-    "(SELECT json_agg(json_build_array(warehouse_id, product_id, "
-    "on_hand - reserved - quarantined)) "
-    f"FROM {StockLevel._meta.db_table} "
-    "WHERE warehouse_id = ANY(%s::bigint[]) AND product_id = ANY(%s::bigint[]))"
+    "(SELECT json_agg(json_build_array(warehouse_id, product_id, units)) "
+    f"FROM ({_AVAILABLE_SQL}) AS stock (warehouse_id, product_id, units))"
 )
 
 
