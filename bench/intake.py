@@ -418,8 +418,9 @@ def _wait_port(port: int, timeout: float = 30) -> None:
 
 
 def _wait_workers(workers: int, timeout: float = 120) -> float:
-    """Seconds until `workers` concurrent GET /healthz/ all get an answer (any status: 503 only
-    means no Celery worker), so the warm-up does not start while gunicorn workers still boot."""
+    """Seconds until `workers` concurrent GET / all get an answer (a redirect to the login page,
+    which touches neither the database nor the static files manifest), so the warm-up does not
+    start while gunicorn workers still import Django."""
     started = time.monotonic()
     answered: list[int] = []
 
@@ -427,7 +428,7 @@ def _wait_workers(workers: int, timeout: float = 120) -> float:
         while time.monotonic() - started < timeout:
             try:
                 conn = http.client.HTTPConnection("127.0.0.1", HTTP_PORT, timeout=timeout)
-                conn.request("GET", "/healthz/")
+                conn.request("GET", "/")
                 answered.append(conn.getresponse().status)
                 conn.close()
                 return
