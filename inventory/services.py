@@ -25,13 +25,14 @@ The rules every function here keeps:
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, models, transaction
+from django.db import IntegrityError, NotSupportedError, connection, models, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -619,6 +620,55 @@ def _reserve_partial_sql(parsed: list[Line]) -> list[int]:
         )
         got = {(w, p): units for w, p, units in cursor.fetchall()}
     return [got.get((w, p), 0) for w, p, _ in parsed]
+
+
+# Reserves exactly the units asked, as CTEs for the head of a caller's statement (order
+# intake writes an order and its reservation in one statement: `stock_reserve_ctes`). Locks in
+# primary-key order as above; a shortfall breaks the CHECK constraint below and so fails the
+# whole statement (`is_shortfall`), which then has changed nothing.
+_RESERVE_EXACT_CTES = """
+reserve_want AS (
+    SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::integer[])
+        AS w(warehouse_id, product_id, quantity)
+), reserve_locked AS (
+    SELECT s.id, w.quantity
+    FROM {table} s JOIN reserve_want w USING (warehouse_id, product_id)
+    ORDER BY s.id
+    FOR UPDATE OF s
+), reserved AS (
+    UPDATE {table} s
+    SET reserved = s.reserved + l.quantity, updated_at = %s
+    FROM reserve_locked l
+    WHERE s.id = l.id
+)"""
+SHORTFALL_CONSTRAINT = "stocklevel_reserved_quarantined_lte_on_hand"
+
+
+def stock_reserve_ctes(*, lines: Iterable[Sequence[int]]) -> tuple[str, list]:
+    """(CTEs, params) that reserve every (warehouse_id, product_id, quantity) line in full,
+    for the head of one statement with the caller's writes (PostgreSQL only). All or nothing:
+    when any line is short the statement fails with an IntegrityError for which `is_shortfall`
+    is true, and nothing of it is kept. Every (warehouse, product) must have its stock level
+    row (they are never deleted: PROTECT, and the admin refuses deletes). Writes no ledger row.
+    """
+    if connection.vendor != "postgresql":
+        raise NotSupportedError("stock_reserve_ctes is for PostgreSQL.")
+    merged: dict[tuple[int, int], int] = defaultdict(int)
+    for warehouse_id, product_id, quantity in _lines(lines):
+        merged[(warehouse_id, product_id)] += quantity
+    table = connection.ops.quote_name(StockLevel._meta.db_table)
+    return _RESERVE_EXACT_CTES.format(table=table), [
+        [w for w, _ in merged],
+        [p for _, p in merged],
+        list(merged.values()),
+        timezone.now(),
+    ]
+
+
+def is_shortfall(error: IntegrityError) -> bool:
+    """Did this error come from reserving more than was available (the CHECK constraint)?"""
+    diag = getattr(error.__cause__, "diag", None)
+    return getattr(diag, "constraint_name", None) == SHORTFALL_CONSTRAINT
 
 
 @transaction.atomic

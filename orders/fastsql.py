@@ -13,7 +13,7 @@ import json
 from collections.abc import Sequence
 from decimal import Decimal
 
-from django.db import connection, models
+from django.db import connection, models, transaction
 from django.db.models import Model
 from django.utils import timezone
 
@@ -111,47 +111,66 @@ def _take_parent_ids(obj: Model) -> None:
                 obj.__dict__[field.attname] = parent.pk
 
 
+def take_ids(counts: dict[type[Model], int], sequences: Sequence[str] = ()) -> tuple[str, list]:
+    """The select list (SQL, params) that takes the ids of `Rows(counts, sequences=…)` ahead:
+    the next value of each sequence, then an array of `n` ids per model, in `counts`' order.
+    Its text depends only on the models and sequences (the counts are parameters), so it can
+    ride in another prepared SELECT; give that row's values to `Rows(…, taken=…)`."""
+    selects = ["nextval(%s::regclass)"] * len(sequences)
+    selects += ["ARRAY(SELECT nextval(%s::regclass) FROM generate_series(1, %s::integer))"] * len(
+        counts
+    )
+    params: list = list(sequences)
+    for model, n in counts.items():
+        params += [_sequence_of(model), n]
+    return ", ".join(selects), params
+
+
 class Rows:
-    """New rows of several models, written together: on PostgreSQL two queries in all.
+    """New rows of several models, written together: on PostgreSQL two queries in all, or one.
 
     `Rows(counts, sequences=[…])` takes ids for `counts[model]` rows of each model from their
     sequences, and the next value of each sequence named, in one query (`value(name)` gives it;
-    None on other databases). `add(obj)` gives an instance of a counted model its id at once, so
-    rows added after it can refer to it; instances of models not counted take their table's
-    default id at insert (nothing may refer to them). `write()` inserts everything added in one
-    statement: `WITH a AS (INSERT …), b AS (INSERT …) INSERT …`. The foreign keys PostgreSQL
-    checks at commit (Django declares them DEFERRABLE INITIALLY DEFERRED), so order within the
-    statement does not matter. `add_rows()` takes rows nobody reads back as plain values.
-    Each model's rows travel as one JSON text, so only field types whose values JSON carries
-    unchanged are accepted (`_JSON_SAFE`; anything else is a TypeError); no signals are sent.
+    None on other databases); `taken=` gives it the values of `take_ids()` read by an earlier
+    query instead (then `write()` is the only query). `add(obj)` gives an instance of a counted
+    model its id at once, so rows added after it can refer to it; instances of models not
+    counted take their table's default id at insert (nothing may refer to them). `write()`
+    inserts everything added in one statement: `WITH a AS (INSERT …), b AS (INSERT …) INSERT …`,
+    after the caller's own CTEs if given (`lead`: e.g. the stock reservation, so that the order
+    and its reservation are one statement). The foreign keys PostgreSQL checks at commit
+    (Django declares them DEFERRABLE INITIALLY DEFERRED), so order within the statement does
+    not matter. `add_rows()` takes rows nobody reads back as plain values. Each model's rows
+    travel as one JSON text, so only field types whose values JSON carries unchanged are
+    accepted (`_JSON_SAFE`; anything else is a TypeError); no signals are sent. `on_commit(fn)`
+    runs `fn` once the rows are committed (`transaction.on_commit` from `write()`: at once in
+    autocommit, else when the surrounding transaction commits; never if the write fails).
 
     Other databases: `add()` inserts the row at once (`insert()`), `write()` has nothing left.
     Add a parent before the rows that refer to it either way (an instance built before its
     parent had an id takes the id at `add()`).
     """
 
-    def __init__(self, counts: dict[type[Model], int], *, sequences: Sequence[str] = ()) -> None:
+    def __init__(
+        self,
+        counts: dict[type[Model], int],
+        *,
+        sequences: Sequence[str] = (),
+        taken: Sequence | None = None,
+    ) -> None:
         self.postgres = connection.vendor == "postgresql"
         self._ids: dict[type[Model], list[int]] = {}
         self._values: dict[str, int] = {}
         self._rows: dict[type[Model], list[Model]] = {}
-        if not self.postgres:
+        self._on_commit: list = []
+        if not self.postgres or not (counts or sequences):
             return
-        counted = [(model, n) for model, n in counts.items() if n > 0]
-        selects = ["nextval(%s::regclass)"] * len(sequences)
-        selects += [
-            "ARRAY(SELECT nextval(%s::regclass) FROM generate_series(1, %s::integer))"
-        ] * len(counted)
-        params: list = list(sequences)
-        for model, n in counted:
-            params += [_sequence_of(model), n]
-        if not selects:
-            return
-        with prepared_cursor() as cursor:
-            cursor.execute(f"SELECT {', '.join(selects)}", params)
-            row = cursor.fetchone()
-        self._values = dict(zip(sequences, row[: len(sequences)], strict=True))
-        for (model, _), ids in zip(counted, row[len(sequences) :], strict=True):
+        if taken is None:
+            select, params = take_ids(counts, sequences)
+            with prepared_cursor() as cursor:
+                cursor.execute(f"SELECT {select}", params)
+                taken = cursor.fetchone()
+        self._values = dict(zip(sequences, taken[: len(sequences)], strict=True))
+        for model, ids in zip(counts, taken[len(sequences) :], strict=True):
             self._ids[model] = list(reversed(ids))  # pop() hands them out in order
 
     def value(self, sequence: str) -> int | None:
@@ -199,42 +218,51 @@ class Rows:
             else:
                 self.add(row)
 
-    def write(self) -> None:
+    def on_commit(self, fn) -> None:
+        self._on_commit.append(fn)
+
+    def write(self, *, lead: tuple[str, list] | None = None) -> None:
         """Insert every row added, in one statement; each model's rows travel as one JSON text
         read by `json_populate_recordset` (a handful of parameters, whatever the row count:
-        psycopg parses a statement with hundreds of placeholders in Python, ~1 ms a time)."""
-        if not self._rows:
-            return
-        shape = []
-        for model, objs in self._rows.items():
-            with_pk = _has_pk(objs[0])
-            if any(_has_pk(obj) != with_pk for obj in objs):
-                raise ValueError(f"Give every {model.__name__} row an id, or none.")
-            shape.append((model, with_pk))
-        sql, readers = _statement(tuple(shape))
-        params = []
-        for objs, columns in zip(self._rows.values(), readers, strict=True):
-            rows = []
-            for obj in objs:
-                if type(obj) is dict:  # add_rows() made it with every column
-                    rows.append(obj)
-                    continue
-                state = obj.__dict__
-                rows.append(
-                    {
-                        column: state[attname] if reader is None else reader(obj)
-                        for column, attname, reader in columns
-                    }
-                )
-            params.append(json.dumps(rows, default=_json_default, ensure_ascii=False))
-        with prepared_cursor() as cursor:
-            cursor.execute(sql, params)
-        for objs in self._rows.values():
-            for obj in objs:
-                if type(obj) is not dict:
-                    obj._state.adding = False
-                    obj._state.db = connection.alias
-        self._rows = {}
+        psycopg parses a statement with hundreds of placeholders in Python, ~1 ms a time).
+        `lead` = (CTEs "name AS (…), …", their params) put first in the statement's WITH; on
+        other databases it must be None (they write row by row)."""
+        if self._rows:
+            shape = []
+            for model, objs in self._rows.items():
+                with_pk = _has_pk(objs[0])
+                if any(_has_pk(obj) != with_pk for obj in objs):
+                    raise ValueError(f"Give every {model.__name__} row an id, or none.")
+                shape.append((model, with_pk))
+            sql, readers = _statement(tuple(shape), lead[0] if lead else "")
+            params = list(lead[1]) if lead else []
+            for objs, columns in zip(self._rows.values(), readers, strict=True):
+                rows = []
+                for obj in objs:
+                    if type(obj) is dict:  # add_rows() made it with every column
+                        rows.append(obj)
+                        continue
+                    state = obj.__dict__
+                    rows.append(
+                        {
+                            column: state[attname] if reader is None else reader(obj)
+                            for column, attname, reader in columns
+                        }
+                    )
+                params.append(json.dumps(rows, default=_json_default, ensure_ascii=False))
+            with prepared_cursor() as cursor:
+                cursor.execute(sql, params)
+            for objs in self._rows.values():
+                for obj in objs:
+                    if type(obj) is not dict:
+                        obj._state.adding = False
+                        obj._state.db = connection.alias
+            self._rows = {}
+        elif lead:
+            raise ValueError("Rows.write(lead=…) is for PostgreSQL, with rows to write after it.")
+        for fn in self._on_commit:
+            transaction.on_commit(fn, robust=True)
+        self._on_commit = []
 
 
 def _has_pk(row: Model | dict) -> bool:
@@ -276,9 +304,10 @@ def _values_row(model: type[Model], values: dict) -> dict:
 _STATEMENTS: dict[tuple, tuple[str, list]] = {}
 
 
-def _statement(shape: tuple[tuple[type[Model], bool], ...]) -> tuple[str, list]:
+def _statement(shape: tuple[tuple[type[Model], bool], ...], lead: str) -> tuple[str, list]:
     """The INSERT of Rows.write for these models (with or without their ids), built once."""
-    if shape not in _STATEMENTS:
+    key = (shape, lead)
+    if key not in _STATEMENTS:
         quote = connection.ops.quote_name
         parts, readers = [], []
         for model, with_pk in shape:
@@ -295,10 +324,8 @@ def _statement(shape: tuple[tuple[type[Model], bool], ...]) -> tuple[str, list]:
             )
             readers.append(columns)
         *first, last = parts
-        sql = (
-            "WITH " + ", ".join(f"w{n} AS ({part})" for n, part in enumerate(first)) + " " + last
-            if first
-            else last
-        )
-        _STATEMENTS[shape] = (sql, readers)
-    return _STATEMENTS[shape]
+        ctes = [lead] if lead else []
+        ctes += [f"w{n} AS ({part})" for n, part in enumerate(first)]
+        sql = f"WITH {', '.join(ctes)} {last}" if ctes else last
+        _STATEMENTS[key] = (sql, readers)
+    return _STATEMENTS[key]

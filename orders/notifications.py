@@ -123,7 +123,7 @@ def notify(
             return None
         email._state.adding = False
     _event(order, f"{kind.label} email queued to {email.to}.", email, actor=actor, into=events)
-    enqueue_on_commit(email.pk)
+    enqueue_on_commit(email.pk, rows=rows)
     return email
 
 
@@ -157,16 +157,20 @@ def _insert_unless_exists(email: CustomerEmail) -> int | None:
     return row[0] if row else None
 
 
-def enqueue_on_commit(email_id: int) -> None:
+def enqueue_on_commit(email_id: int, *, rows: fastsql.Rows | None = None) -> None:
     """Asks for a send once the transaction commits (`kick`); a broker error there is logged,
-    not raised (the order change is committed by then): the row stays pending for the sweeper."""
+    not raised (the order change is committed by then): the row stays pending for the sweeper.
+    With `rows` (the row is in that intake's single insert), once those rows are committed."""
 
     def kick_customer_email_drain() -> None:
         kick()
 
     # A named function, not a partial: Django's robust on-commit logs the callable's __qualname__.
     kick_customer_email_drain.email_id = email_id
-    transaction.on_commit(kick_customer_email_drain, robust=True)
+    if rows is not None:
+        rows.on_commit(kick_customer_email_drain)
+    else:
+        transaction.on_commit(kick_customer_email_drain, robust=True)
 
 
 def enqueue(email_id: int) -> None:

@@ -236,17 +236,24 @@ _EXISTING_SQL = (
 def order_intake(*, data: OrderInput, by: Actor = None, now: dt.datetime | None = None):
     """Create, route and reserve an order (idempotent on channel + external_ref).
 
-    One transaction: order and lines, routing, reservations, shipments with their carrier
+    All or nothing: order and lines, routing, reservations, shipments with their carrier
     chosen, promised dates, timeline events, the "order received" (and "backordered") emails —
     sent on commit. Posting the same (channel, external_ref) again, even concurrently, returns
     the first order with created=False and changes nothing.
+
+    On PostgreSQL an intake is two statements: the first read (is it a repeat, the stock to plan
+    from, the new rows' ids and order number), then one statement that reserves the planned
+    units in full and inserts every row — alone, it is its own transaction. If a concurrent
+    order took planned units in between, that statement fails as a whole (a shortfall: nothing
+    kept) and the intake runs again in a transaction that reserves what is there, looks again
+    for the rest and backorders what is still missing (`_intake_reserving`, as on SQLite).
     """
     warehouses = intake_cache.active_warehouses()  # cached a few seconds per process
-    existing, available = _first_read(data, warehouses)
-    if existing is not None:
-        return IntakeResult(Order.objects.get(pk=existing), created=False)
+    first = _first_read(data, warehouses)
+    if first.existing is not None:
+        return IntakeResult(Order.objects.get(pk=first.existing), created=False)
     try:
-        return _intake(data, by, now or timezone.now(), warehouses, available)
+        return _intake(data, by, now or timezone.now(), warehouses, first)
     except IntegrityError:
         # A concurrent post of the same order committed first: its row answers for both.
         existing = _existing(data) if data.external_ref else None
@@ -255,8 +262,9 @@ def order_intake(*, data: OrderInput, by: Actor = None, now: dt.datetime | None 
         return IntakeResult(existing, created=False)
 
 
-# The first read of an intake, in one round trip on PostgreSQL: is it a repeat, and what stock
-# is there to plan from (read without locks, before the transaction: reserving locks later).
+# The first read of an intake, in one round trip on PostgreSQL: is it a repeat, what stock is
+# there to plan from (read without locks: reserving locks later), and the ids of the new rows
+# with the order number (orders.fastsql.take_ids; wasted when the order is a repeat).
 _FIRST_READ_SQL = (
     f"SELECT ({_EXISTING_SQL}), "  # noqa: S608
     "(SELECT json_agg(json_build_array(warehouse_id, product_id, units)) "
@@ -264,28 +272,51 @@ _FIRST_READ_SQL = (
 )
 
 
-def _first_read(data: OrderInput, warehouses: list[Warehouse]) -> tuple[int | None, dict | None]:
-    """(id of the order this one repeats or None, available units or None to read later)."""
-    warehouse_ids = [w.pk for w in warehouses]
-    product_ids = list({line.product.pk for line in data.lines})
-    if connection.vendor != "postgresql" or not data.external_ref or not warehouse_ids:
+@dataclass
+class _FirstRead:
+    existing: int | None  # the id of the order this one repeats
+    available: dict | None  # (warehouse id, product id) → units; None: read it later
+    ids: list | None  # the values of fastsql.take_ids(_id_counts(…)); None: Rows takes them
+
+
+def _id_counts(data: OrderInput, warehouses: list[Warehouse]) -> dict:
+    """Ids an intake may need, taken ahead: at most a shipment per warehouse (and per unit),
+    and the "received" and "backordered" emails."""
+    units = sum(line.quantity for line in data.lines)
+    return {
+        Order: 1,
+        OrderLine: len(data.lines),
+        Shipment: min(len(warehouses), units),
+        CustomerEmail: 2,
+    }
+
+
+def _first_read(data: OrderInput, warehouses: list[Warehouse]) -> _FirstRead:
+    if connection.vendor != "postgresql" or not warehouses:
         existing = _existing(data) if data.external_ref else None
-        return (existing.pk if existing else None), None
+        return _FirstRead(existing.pk if existing else None, None, None)
+    take, take_params = fastsql.take_ids(_id_counts(data, warehouses), [numbering.SEQUENCE])
     with prepared_cursor() as cursor:
         cursor.execute(
-            _FIRST_READ_SQL, [data.channel, data.external_ref, warehouse_ids, product_ids]
+            f"{_FIRST_READ_SQL}, {take}",
+            [
+                data.channel,
+                data.external_ref,
+                [w.pk for w in warehouses],
+                list({line.product.pk for line in data.lines}),
+                *take_params,
+            ],
         )
-        existing, rows = cursor.fetchone()
-    return existing, {(w, p): units for w, p, units in rows or ()}
+        existing, rows, *ids = cursor.fetchone()
+    return _FirstRead(existing, {(w, p): units for w, p, units in rows or ()}, ids)
 
 
-@transaction.atomic
 def _intake(
     data: OrderInput,
     by: Actor,
     now: dt.datetime,
     warehouses: list[Warehouse],
-    available: dict | None,
+    first: _FirstRead,
 ) -> IntakeResult:
     destination = addresses.destination_for(
         data.ship_to_country, data.ship_to_postal_code, data.latitude, data.longitude
@@ -295,6 +326,7 @@ def _intake(
         routing.Need(i, line.product.pk, line.product.sku, line.quantity, line.product.weight_grams)
         for i, line in enumerate(data.lines)
     ]
+    available = first.available
     if available is None:
         available = _available([w.pk for w in warehouses], product_of.values())
     plan = routing.plan(
@@ -305,6 +337,43 @@ def _intake(
         service_level=data.service_level,
         now=now,
     )
+    if first.ids is not None:
+        # The plan reserved in full and every row written, in one statement (PostgreSQL).
+        planned = _merged(plan.assignments)
+        rows = _rows_for(data, warehouses, first)
+        result = _build(data, by, now, warehouses, destination, plan, planned, 0, rows)
+        lead = None
+        if planned:
+            lead = stock.stock_reserve_ctes(
+                lines=[(w, product_of[key], units) for key, w, units in planned]
+            )
+        try:
+            if connection.in_atomic_block:
+                with transaction.atomic():  # a savepoint: a shortfall leaves the caller's
+                    rows.write(lead=lead)  # transaction usable
+            else:
+                rows.write(lead=lead)
+            return result
+        except IntegrityError as exc:
+            if not stock.is_shortfall(exc):
+                raise
+    return _intake_reserving(data, by, now, warehouses, first, destination, needs, plan)
+
+
+@transaction.atomic
+def _intake_reserving(
+    data: OrderInput,
+    by: Actor,
+    now: dt.datetime,
+    warehouses: list[Warehouse],
+    first: _FirstRead,
+    destination: addresses.Destination | None,
+    needs: list[routing.Need],
+    plan: routing.RoutingPlan,
+) -> IntakeResult:
+    """Reserve what is there of the plan (partial), look again for units taken by concurrent
+    orders, backorder the rest; then write every row (the same rows as the one statement)."""
+    product_of = {n.key: n.product_id for n in needs}
     reserved = _reserve(plan.assignments, product_of)
     short = sum(units for _, _, units in plan.assignments) - sum(u for _, _, u in reserved)
     planned: dict[int, int] = defaultdict(int)
@@ -337,10 +406,42 @@ def _intake(
         if not again.assignments:
             break
         reserved += _reserve(again.assignments, product_of)
+    rows = _rows_for(data, warehouses, first)
+    result = _build(data, by, now, warehouses, destination, plan, _merged(reserved), short, rows)
+    rows.write()
+    return result
+
+
+def _merged(assignments: Iterable[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
+    """(need key, warehouse id, units) with one entry per (key, warehouse), first-seen order."""
     merged: dict[tuple[int, int], int] = defaultdict(int)
-    for key, w, units in reserved:
+    for key, w, units in assignments:
         merged[(key, w)] += units
-    reserved = [(key, w, units) for (key, w), units in merged.items()]
+    return [(key, w, units) for (key, w), units in merged.items()]
+
+
+def _rows_for(data: OrderInput, warehouses: list[Warehouse], first: _FirstRead) -> fastsql.Rows:
+    # Every row of the order in one INSERT statement on PostgreSQL, with the ids and the order
+    # number the first read took (else one query takes them: orders.fastsql.Rows).
+    return fastsql.Rows(
+        _id_counts(data, warehouses), sequences=[numbering.SEQUENCE], taken=first.ids
+    )
+
+
+def _build(
+    data: OrderInput,
+    by: Actor,
+    now: dt.datetime,
+    warehouses: list[Warehouse],
+    destination: addresses.Destination | None,
+    plan: routing.RoutingPlan,
+    reserved: list[tuple[int, int, int]],
+    short: int,
+    rows: fastsql.Rows,
+) -> IntakeResult:
+    """Every row of the new order into `rows` (written by the caller): order, lines,
+    allocations (`reserved`: need key, warehouse id, units), shipments with their carrier,
+    events and emails. `short`: planned units that concurrent orders took first."""
     allocated_by_key: dict[int, int] = defaultdict(int)
     for key, _, units in reserved:
         allocated_by_key[key] += units
@@ -369,17 +470,6 @@ def _intake(
     by_warehouse: dict[int, list[tuple[int, int]]] = defaultdict(list)
     for key, w, units in reserved:
         by_warehouse[w].append((key, units))
-    # Every row of the order in one INSERT statement on PostgreSQL, after one query that takes
-    # the ids (rows refer to each other) and the order number (orders.fastsql.Rows).
-    rows = fastsql.Rows(
-        {
-            Order: 1,
-            OrderLine: len(data.lines),
-            Shipment: len(by_warehouse),
-            CustomerEmail: 2 if backordered_units else 1,
-        },
-        sequences=[numbering.SEQUENCE],
-    )
     number = rows.value(numbering.SEQUENCE)
     order = Order(
         number=numbering.format_number(number) if number else numbering.next_order_number(),
@@ -488,7 +578,6 @@ def _intake(
     if backordered_units:
         notify(order=order, kind=CustomerEmail.Kind.BACKORDERED, actor=by, events=events, rows=rows)
     rows.add_rows(OrderEvent, events)
-    rows.write()
     return IntakeResult(order, True, lines, shipments)
 
 
