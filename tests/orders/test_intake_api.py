@@ -323,3 +323,32 @@ def test_the_repeat_check_can_use_the_partial_unique_index_when_prepared(db):
         finally:
             cursor.execute("DEALLOCATE repeat_check")
     assert "order_channel_external_ref_unique" in plan, plan
+
+
+@pytest.mark.postgres
+def test_a_shortfall_inside_a_callers_transaction_rolls_back_only_its_savepoint(
+    manager_client, world, monkeypatch
+):
+    """In a transaction (here the test's), the one-statement write runs in a savepoint: its
+    failure on a shortfall leaves the transaction usable, and the reserving path takes over."""
+    from inventory import services as stock
+    from orders import services
+
+    world.receive(world.chicago, world.widget, 3)
+    original = services._first_read
+
+    def first_read_then_race(data, warehouses):
+        result = original(data, warehouses)
+        stock.stock_reserve_many(lines=[(world.chicago.pk, world.widget.pk, 2)])
+        return result
+
+    monkeypatch.setattr(services, "_first_read", first_read_then_race)
+    body = order_body(lines=[{"sku": "WIDGET", "quantity": 3, "unit_price": "1.00"}])
+
+    answer = post(manager_client, body)
+
+    assert answer.status_code == 201, answer.content
+    assert [line["allocated"] for line in answer.json()["lines"]] == [1]
+    assert StockLevel.objects.get(warehouse=world.chicago, product=world.widget).reserved == 3
+    assert Order.objects.count() == 1
+    assert Allocation.objects.get().quantity == 1

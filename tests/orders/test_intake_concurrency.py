@@ -103,3 +103,72 @@ def test_the_same_order_posted_concurrently_is_one_order(manager, world):
     assert Order.objects.count() == 1
     assert StockLevel.objects.get(warehouse=world.chicago, product=world.widget).reserved == 2
     assert connection.vendor == "postgresql"
+
+
+def _stale_first_read(monkeypatch, take):
+    """The first read returns, then a concurrent order takes stock before the intake's write:
+    `take` runs in between (committed at once: autocommit)."""
+    from orders import services
+
+    original = services._first_read
+
+    def first_read_then_race(data, warehouses):
+        result = original(data, warehouses)
+        take()
+        return result
+
+    monkeypatch.setattr(services, "_first_read", first_read_then_race)
+
+
+def test_stock_taken_after_the_plan_fails_the_one_statement_and_backorders(
+    manager, world, monkeypatch
+):
+    from inventory import services as stock
+
+    world.receive(world.chicago, world.widget, 3)
+    _stale_first_read(
+        monkeypatch,
+        lambda: stock.stock_reserve_many(lines=[(world.chicago.pk, world.widget.pk, 2)]),
+    )
+    client = Client(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=manager).key}")
+    body = order_body("STALE-1", lines=[{"sku": "WIDGET", "quantity": 3, "unit_price": "1.00"}])
+
+    response = client.post("/api/v1/orders/", body, content_type="application/json")
+
+    assert response.status_code == 201, response.content
+    answer = response.json()
+    assert answer["status"] == Order.Status.PARTIALLY_ALLOCATED
+    assert [line["allocated"] for line in answer["lines"]] == [1]
+    order = Order.objects.get()
+    assert "taken by concurrent orders" in order.routing["raced"]
+    level = StockLevel.objects.get(warehouse=world.chicago, product=world.widget)
+    assert level.reserved == 3  # the concurrent 2 + this order's 1, never more than on hand
+    assert sum(Allocation.objects.values_list("quantity", flat=True)) == 1
+    # The failed statement left nothing: one order, its rows once.
+    assert OrderLine.objects.count() == 1
+    assert order.events.filter(kind="received").count() == 1
+    assert order.emails.filter(kind="order_received").count() == 1
+
+
+def test_the_email_kick_runs_once_the_order_is_committed(manager, world, monkeypatch):
+    from orders import notifications
+
+    world.receive(world.chicago, world.widget, 5)
+    seen = []
+
+    def committed_elsewhere() -> None:
+        def look() -> None:  # another connection sees only committed rows
+            seen.append(Order.objects.filter(external_ref="KICK-1").exists())
+            connections.close_all()
+
+        thread = threading.Thread(target=look)
+        thread.start()
+        thread.join(timeout=30)
+
+    monkeypatch.setattr(notifications, "kick", committed_elsewhere)
+    client = Client(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=manager).key}")
+
+    response = client.post("/api/v1/orders/", order_body("KICK-1"), content_type="application/json")
+
+    assert response.status_code == 201
+    assert seen == [True]
