@@ -299,6 +299,38 @@ def test_kicks_before_the_drain_reads_publish_one_task(kick_key):
 
 
 @pytest.mark.services
+def test_a_process_that_knows_a_drain_is_due_skips_redis_until_near_its_eta(kick_key):
+    with (
+        mock.patch("orders.email_tasks.customer_email_drain_task.apply_async") as publish,
+        mock.patch("orders.notifications.time.time", return_value=1000.0) as clock,
+        mock.patch.object(kick_key, "set", wraps=kick_key.set) as set_key,
+    ):
+        notifications.kick()  # publishes; the key holds the ETA, 1000.25
+        assert float(kick_key.get(notifications.KICK_KEY)) == 1000.25
+        clock.return_value = 1000.14
+        notifications.kick()  # before ETA - margin: no round trip
+        assert (publish.call_count, set_key.call_count) == (1, 1)
+        clock.return_value = 1000.16
+        notifications.kick()  # within the margin: asks Redis, finds the key, no publish
+        assert (publish.call_count, set_key.call_count) == (1, 2)
+
+        notifications._due.clear()  # another process: it learns the ETA from the key
+        clock.return_value = 1000.05
+        notifications.kick()
+        assert notifications._due["eta"] == 1000.25
+        assert publish.call_count == 1
+
+
+@pytest.mark.services
+def test_a_drain_that_started_makes_the_next_commit_ask_again(kick_key):
+    with mock.patch("orders.email_tasks.customer_email_drain_task.apply_async") as publish:
+        notifications.kick()
+        notifications.drain(claim="drain-1")
+        notifications.kick()
+    assert publish.call_count == 2
+
+
+@pytest.mark.services
 def test_a_failed_publish_frees_the_key_for_the_next_commit(kick_key):
     from kombu.exceptions import OperationalError
 
