@@ -21,11 +21,13 @@ from django.db import connection
 from django.db.models.signals import post_delete, post_save
 
 from inventory.models import Product, Warehouse
+from opsportal.db import prepared_cursor
 
 _lock = threading.Lock()
 _products: dict[str, tuple[float, Product]] = {}  # sku -> (expires at, product)
 _warehouses: list[tuple[float, list[Warehouse]]] = []  # [(expires at, active warehouses)]
 _MAX_PRODUCTS = 50_000  # bounded: a long-lived worker never grows without end
+_REFRESH_AT_MOST = 500  # cached SKUs read again ahead of their expiry by one miss
 
 
 def _ttl() -> float:
@@ -40,23 +42,35 @@ def clear(**_kwargs: object) -> None:
 
 
 def products_by_sku(skus: Iterable[str]) -> dict[str, Product]:
-    """The products of these SKUs that exist (active or not), one query for those not cached."""
+    """The products of these SKUs that exist (active or not), one query for those not cached.
+
+    That query also reads again the cached SKUs that expire within half the lifetime (a few
+    hundred at most), so the hot SKUs of a process are refreshed together, about once a
+    lifetime, rather than one miss at a time on most intakes."""
     skus = list(skus)
     ttl = _ttl()
     now = time.monotonic()
     found: dict[str, Product] = {}
+    soon: list[str] = []
     if ttl > 0:
         with _lock:
             for sku in skus:
                 hit = _products.get(sku)
                 if hit is not None and hit[0] > now:
                     found[sku] = hit[1]
+            if len(found) < len(skus):
+                horizon = now + ttl / 2
+                soon = [s for s, (expires, _) in _products.items() if expires < horizon]
+                soon = soon[:_REFRESH_AT_MOST]
     missing = [sku for sku in skus if sku not in found]
     if missing:
-        fresh = {p.sku: p for p in _read_products(missing)}
-        found.update(fresh)
-        if ttl > 0 and fresh:
+        fresh = {p.sku: p for p in _read_products(list(dict.fromkeys(missing + soon)))}
+        found.update((sku, fresh[sku]) for sku in missing if sku in fresh)
+        if ttl > 0:
             with _lock:
+                for sku in soon:
+                    if sku not in fresh:
+                        _products.pop(sku, None)  # gone meanwhile
                 if len(_products) + len(fresh) > _MAX_PRODUCTS:
                     _products.clear()
                 for sku, product in fresh.items():
@@ -74,14 +88,14 @@ def _read_products(skus: list[str]) -> list[Product]:
     quote = connection.ops.quote_name
     fields = meta.concrete_fields
     columns = ", ".join(quote(f.column) for f in fields)
-    marks = ", ".join(["%s"] * len(skus))
-    # Only quoted model metadata is formatted in; the SKUs are query parameters.
+    # Only quoted model metadata is formatted in; the SKUs are one array parameter (the same
+    # text whatever their number: prepared once).
     sql = (
         f"SELECT {columns} FROM {quote(meta.db_table)} "  # noqa: S608
-        f"WHERE {quote(meta.get_field('sku').column)} IN ({marks})"
+        f"WHERE {quote(meta.get_field('sku').column)} = ANY(%s::text[])"
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, skus)
+    with prepared_cursor() as cursor:
+        cursor.execute(sql, [skus])
         rows = cursor.fetchall()
     names = [f.attname for f in fields]
     return [Product.from_db(connection.alias, names, row) for row in rows]

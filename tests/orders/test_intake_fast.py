@@ -243,3 +243,35 @@ def test_no_cache_when_its_seconds_are_zero(world, settings):
             assert set(intake_cache.products_by_sku(["WIDGET", "NOPE"])) == {"WIDGET"}
             assert [w.code for w in intake_cache.active_warehouses()] == ["WH-CHI", "WH-NYC"]
         assert len(ctx.captured_queries) == 2
+
+
+def test_a_miss_also_reads_again_the_cached_skus_about_to_expire(world, settings, monkeypatch):
+    import time
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from inventory.models import Product
+    from orders import intake_cache
+
+    settings.ORDERS_INTAKE_CACHE_SECONDS = 10
+    intake_cache.clear()
+    start = time.monotonic()
+    monkeypatch.setattr(intake_cache.time, "monotonic", lambda: start)
+    intake_cache.products_by_sku(["WIDGET"])
+    Product.objects.filter(pk=world.widget.pk).update(name="Widget v2")  # another process
+
+    monkeypatch.setattr(intake_cache.time, "monotonic", lambda: start + 4)
+    with CaptureQueriesContext(connection) as early:
+        intake_cache.products_by_sku(["GADGET"])  # WIDGET expires in 6 s: not yet
+    monkeypatch.setattr(intake_cache.time, "monotonic", lambda: start + 6)
+    with CaptureQueriesContext(connection) as late:
+        intake_cache.products_by_sku(["GIZMO"])  # WIDGET expires in 4 s, < half of 10
+    with CaptureQueriesContext(connection) as after:
+        found = intake_cache.products_by_sku(["WIDGET", "GADGET", "GIZMO"])
+
+    assert len(early.captured_queries) == len(late.captured_queries) == 1
+    assert "WIDGET" not in early.captured_queries[0]["sql"]
+    assert "WIDGET" in late.captured_queries[0]["sql"]
+    assert len(after.captured_queries) == 0
+    assert found["WIDGET"].name == "Widget v2"
