@@ -69,6 +69,9 @@ else:
     # A new PostgreSQL connection costs ~4.5 ms (PERFORMANCE.md): keep them.
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        # Django's, with the health check skipped for a connection that just worked.
+        DATABASES["default"]["ENGINE"] = "opsportal.postgresql"
 # The hot path's fixed statements stay prepared on their connection (opsportal.db); turn off
 # behind a pooler in transaction mode that does not track prepared statements.
 DATABASE_PREPARED_STATEMENTS = env.bool("DATABASE_PREPARED_STATEMENTS", default=True)

@@ -540,7 +540,7 @@ def _database_url(settings_dict: dict) -> str:
                 pytrace=False,
             )
         return f"sqlite:///{Path(name).resolve()}"
-    if engine == "django.db.backends.postgresql":
+    if engine in ("django.db.backends.postgresql", "opsportal.postgresql"):
         user = quote(settings_dict.get("USER") or "", safe="")
         password = quote(settings_dict.get("PASSWORD") or "", safe="")
         login = f"{user}:{password}@" if password else (f"{user}@" if user else "")
