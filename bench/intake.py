@@ -104,6 +104,22 @@ def order_body(ref: str, n: int, skus: list[int], postal_code: str) -> dict:
     }
 
 
+def _post_order(token: str, payload: bytes) -> tuple[int, bytes]:
+    """POST one order body to the bench's gunicorn on a new connection: (status, body)."""
+    conn = http.client.HTTPConnection("127.0.0.1", HTTP_PORT, timeout=30)
+    try:
+        conn.request(
+            "POST",
+            "/api/v1/orders/",
+            payload,
+            {"Content-Type": "application/json", "Authorization": f"Token {token}"},
+        )
+        response = conn.getresponse()
+        return response.status, response.read()
+    finally:
+        conn.close()
+
+
 def _client(args: tuple) -> dict:
     """One load process: `threads` clients posting their share of the orders."""
     token, start, count, threads, products, seed, run_id = args
@@ -130,17 +146,7 @@ def _client(args: tuple) -> dict:
             payload = body(n)
             started = time.perf_counter()
             try:
-                conn = http.client.HTTPConnection("127.0.0.1", HTTP_PORT, timeout=30)
-                conn.request(
-                    "POST",
-                    "/api/v1/orders/",
-                    payload,
-                    {"Content-Type": "application/json", "Authorization": f"Token {token}"},
-                )
-                response = conn.getresponse()
-                response.read()
-                conn.close()
-                status = response.status
+                status, _ = _post_order(token, payload)
             except OSError as exc:
                 status, detail = 0, repr(exc)
             elapsed = time.perf_counter() - started
@@ -343,18 +349,9 @@ def _check_lua_body(path: Path, data: dict, run_id: str) -> None:
     if not body["external_ref"].startswith(f"BENCH-{run_id}-"):
         problems.append(f"external_ref {body['external_ref']} lacks the run prefix")
     if not problems:
-        conn = http.client.HTTPConnection("127.0.0.1", HTTP_PORT, timeout=30)
-        conn.request(
-            "POST",
-            "/api/v1/orders/",
-            raw,
-            {"Content-Type": "application/json", "Authorization": f"Token {data['token']}"},
-        )
-        response = conn.getresponse()
-        answer = response.read()
-        conn.close()
-        if response.status != 201:
-            problems.append(f"the server answered {response.status}: {answer[:500]!r}")
+        status, answer = _post_order(data["token"], raw)
+        if status != 201:
+            problems.append(f"the server answered {status}: {answer[:500]!r}")
     if problems:
         raise SystemExit("bench/intake.lua's order body is wrong: " + "; ".join(problems))
     print(f"lua body check: same shape as order_body(), posted once: 201 ({len(raw)} bytes)")
