@@ -30,7 +30,9 @@ _heartbeat_stop = threading.Event()
 def _beat(hostname: str) -> None:
     import redis
 
-    client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2)
+    from opsportal import redis_client
+
+    client = redis_client.client()
     interval = max(settings.WORKER_HEARTBEAT_TTL // 3, 1)
     while not _heartbeat_stop.is_set():
         try:

@@ -12,7 +12,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
 
-from opsportal import roles
+from opsportal import redis_client, roles
 from opsportal.listing import paginate
 from opsportal.models import DocumentJob
 from opsportal.signals import HEARTBEAT_KEY_PREFIX
@@ -57,7 +57,6 @@ def home(request: HttpRequest) -> HttpResponse:
 def healthz(request: HttpRequest) -> JsonResponse:
     """For a load balancer: database, Redis and a fresh Celery worker heartbeat. 503 if any fails."""
     import redis
-    from django.conf import settings
 
     checks: dict[str, str] = {}
     try:
@@ -70,9 +69,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
         checks["database"] = "fail"
     workers: list[str] = []
     try:
-        client = redis.Redis.from_url(
-            settings.REDIS_URL, socket_timeout=1, socket_connect_timeout=1
-        )
+        client = redis_client.client(timeout=1)
         client.ping()
         checks["redis"] = "ok"
         workers = sorted(

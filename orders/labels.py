@@ -25,9 +25,8 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from functools import cache, lru_cache
+from functools import lru_cache
 
-from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -36,7 +35,7 @@ from django.utils import timezone
 from kombu.exceptions import KombuError
 from redis.exceptions import RedisError
 
-from opsportal import jobs, roles
+from opsportal import jobs, redis_client, roles
 from opsportal.models import DocumentJob
 from orders.models import OrderEvent, Shipment
 
@@ -393,11 +392,8 @@ class PartBoard:
         return bool(self.redis.exists(f"{self.key}:done"))
 
 
-@cache
 def _redis():
-    import redis
-
-    return redis.Redis.from_url(settings.REDIS_URL, socket_timeout=5, socket_connect_timeout=2)
+    return redis_client.client(timeout=5)
 
 
 def part_render(*, board_key: str, index: int, shipment_ids: list[int], printed: str) -> bool:

@@ -38,6 +38,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from inventory.services import INVALID_STATUS
+from opsportal import redis_client
 from opsportal.emails import MAX_BACKOFF_SECONDS as MAX_BACKOFF_SECONDS  # re-exported
 from opsportal.emails import Outcome, Result, backoff_seconds, is_transient
 from orders import fastsql
@@ -204,14 +205,7 @@ DRAIN_BATCH = 50
 DRAIN_SECONDS = 60  # then the drain hands over to a new task (the hard limit is 120 s)
 KICK_SKEW_MARGIN = 0.1  # s: how much earlier than its ETA a drain might start on another host
 _due: dict[str, float] = {}  # "eta": the ETA (epoch s) of a drain this process knows is due
-_clients: dict[str, redis.Redis] = {}
-
-
-def _redis() -> redis.Redis:
-    url = settings.REDIS_URL
-    if url not in _clients:
-        _clients[url] = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
-    return _clients[url]
+_redis = redis_client.client
 
 
 def kick() -> None:
