@@ -584,12 +584,11 @@ def stock_reserve_many(*, lines: Iterable[Sequence[int]], partial: bool = False)
     return _reserve_many(parsed, partial=partial)
 
 
-# Locks the levels in primary-key order (the LockRows step runs after the sort, so every caller
-# takes them in the same order: no deadlock), then reserves min(wanted, available) of each
-# from the values read under the lock; rows with nothing available are left alone. The CHECK
-# constraints stay the last line of defence. Only quoted model metadata is formatted in.
-_RESERVE_PARTIAL_SQL = """
-WITH want AS (
+# The levels wanted, locked in primary-key order (the LockRows step runs after the sort, so
+# every caller takes them in the same order: no deadlock), with what each has available under
+# the lock. Only quoted model metadata is formatted into these statements.
+_LOCKED_CTES = """
+want AS (
     SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::integer[])
         AS w(warehouse_id, product_id, quantity)
 ), locked AS (
@@ -597,13 +596,18 @@ WITH want AS (
     FROM {table} s JOIN want w USING (warehouse_id, product_id)
     ORDER BY s.id
     FOR UPDATE OF s
-)
-UPDATE {table} s
+)"""
+
+# Reserves min(wanted, available) of each; rows with nothing available are left alone. The
+# CHECK constraints stay the last line of defence.
+_RESERVE_PARTIAL_SQL = f"""
+WITH {_LOCKED_CTES}
+UPDATE {{table}} s
 SET reserved = s.reserved + LEAST(l.quantity, l.available), updated_at = %s
 FROM locked l
 WHERE s.id = l.id AND l.available > 0
 RETURNING s.warehouse_id, s.product_id, LEAST(l.quantity, l.available)
-"""
+"""  # noqa: S608 - constant text
 
 
 def _reserve_partial_sql(parsed: list[Line]) -> list[int]:
@@ -623,24 +627,15 @@ def _reserve_partial_sql(parsed: list[Line]) -> list[int]:
 
 
 # Reserves exactly the units asked, as CTEs for the head of a caller's statement (order
-# intake writes an order and its reservation in one statement: `stock_reserve_ctes`). Locks in
-# primary-key order as above; a shortfall breaks the CHECK constraint below and so fails the
-# whole statement (`is_shortfall`), which then has changed nothing.
-_RESERVE_EXACT_CTES = """
-reserve_want AS (
-    SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::integer[])
-        AS w(warehouse_id, product_id, quantity)
-), reserve_locked AS (
-    SELECT s.id, w.quantity
-    FROM {table} s JOIN reserve_want w USING (warehouse_id, product_id)
-    ORDER BY s.id
-    FOR UPDATE OF s
-), reserved AS (
-    UPDATE {table} s
+# intake writes an order and its reservation in one statement: `stock_reserve_ctes`). A
+# shortfall breaks the CHECK constraint below and so fails the whole statement
+# (`is_shortfall`), which then has changed nothing.
+_RESERVE_EXACT_CTES = f"""{_LOCKED_CTES}, reserved AS (
+    UPDATE {{table}} s
     SET reserved = s.reserved + l.quantity, updated_at = %s
-    FROM reserve_locked l
+    FROM locked l
     WHERE s.id = l.id
-)"""
+)"""  # noqa: S608 - constant text
 SHORTFALL_CONSTRAINT = "stocklevel_reserved_quarantined_lte_on_hand"
 
 

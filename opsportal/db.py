@@ -3,7 +3,7 @@
 Django's PostgreSQL cursors bind parameters on the client (the values are quoted into the SQL
 text), and with psycopg's default of no prepared statements PostgreSQL parses and plans every
 statement anew: ~0.3–0.7 ms of database CPU each, about as much as running them. Order intake
-sends six statements per order whose text never changes (the values are parameters, lists
+sends three statements per order whose text never changes (the values are parameters, lists
 travel as arrays or JSON), so `prepared_cursor()` gives a cursor that binds on the server and,
 with DATABASE_PREPARED_STATEMENTS on (the default), has psycopg prepare each statement on the
 connection the first time it runs. Only these cursors prepare: the project's other queries keep

@@ -281,7 +281,7 @@ def test_intake_costs_the_same_few_queries_for_one_line_or_five(client, manager,
     assert len(one) == len(five) == 3, one
     assert five[1].startswith("SELECT (SELECT id FROM orders_order")
     assert "nextval(" in five[1]
-    assert five[2].startswith("WITH \nreserve_want AS (")
+    assert five[2].startswith("WITH \nwant AS (")
     assert "UPDATE" in five[2]
     assert "INSERT" in five[2]
 
