@@ -241,6 +241,10 @@ WORKER_HEARTBEAT_TTL = env.int("WORKER_HEARTBEAT_TTL", default=30)
 
 # --- DRF --------------------------------------------------------------------------------------
 
+# A token that worked is remembered per process this long (opsportal.authentication): a revoked
+# token or a removed role still works on other processes for at most this many seconds.
+API_TOKEN_CACHE_SECONDS = env.float("API_TOKEN_CACHE_SECONDS", default=2.0)
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",

@@ -1,4 +1,5 @@
-"""Wiring that must run in every process: role groups after migrate, the worker heartbeat."""
+"""Wiring that must run in every process: role groups after migrate, the worker heartbeat, and
+forgetting remembered API tokens when tokens, users, groups or memberships change."""
 
 import logging
 import socket
@@ -6,7 +7,9 @@ import threading
 
 from celery.signals import worker_ready, worker_shutdown
 from django.conf import settings
-from django.db.models.signals import post_migrate
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.db.models.signals import m2m_changed, post_delete, post_migrate, post_save
 from django.dispatch import receiver
 
 logger = logging.getLogger(__name__)
@@ -23,6 +26,21 @@ def sync_roles_after_migrate(sender, app_config, using, apps=None, **kwargs) -> 
 
     sync_role_groups()
 
+
+def _forget_tokens_on_change() -> None:
+    from rest_framework.authtoken.models import Token
+
+    from opsportal.authentication import forget_tokens
+
+    user_model = get_user_model()
+    for model in (Token, user_model, Group):
+        post_save.connect(forget_tokens, sender=model, dispatch_uid=f"forget-tokens-{model}")
+        post_delete.connect(forget_tokens, sender=model, dispatch_uid=f"forget-tokens-{model}")
+    through = user_model.groups.through
+    m2m_changed.connect(forget_tokens, sender=through, dispatch_uid="forget-tokens-groups")
+
+
+_forget_tokens_on_change()
 
 _heartbeat_stop = threading.Event()
 

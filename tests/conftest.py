@@ -30,6 +30,15 @@ def _media_in_tmp(tmp_path_factory):
 
 
 @pytest.fixture(autouse=True)
+def _no_remembered_tokens():
+    """API tokens remembered by an earlier test (opsportal.authentication) are not this one's;
+    a test's database rollback sends no signal that would make the process forget them."""
+    from opsportal.authentication import forget_tokens
+
+    forget_tokens()
+
+
+@pytest.fixture(autouse=True)
 def _customer_email_drains_only_with_a_worker(request, monkeypatch):
     """A customer email drain (orders.notifications) sends every pending row it finds. Kicked
     by a test without a worker, it would reach the worker process an earlier test left running
