@@ -13,6 +13,7 @@ import datetime as dt
 
 from django.core.exceptions import ValidationError
 
+from orders import fastsql
 from orders.models import Order, OrderEvent, Shipment
 from orders.routing import best_quote
 from vendors import rating
@@ -121,7 +122,8 @@ def event_for(shipment: Shipment, order: Order, actor=None) -> OrderEvent:
             f"({promise}; {len(shipment.quotes)} quote(s) compared)"
         )
         data = {"carrier": chosen["carrier"], "service": chosen["service"]}
-    return OrderEvent(
+    return fastsql.new(
+        OrderEvent,
         order=order,
         kind=OrderEvent.Kind.CARRIER_CHOSEN,
         actor=actor if getattr(actor, "pk", None) else None,

@@ -12,8 +12,10 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 import orjson
-from django.db import connection, models, transaction
+from django.db import connection, models, router, transaction
 from django.db.models import Model
+from django.db.models.base import ModelState
+from django.db.models.signals import post_init, pre_init
 from django.utils import timezone
 
 from opsportal.db import prepared_cursor
@@ -29,6 +31,70 @@ def insert(objs: Sequence[Model]) -> list[Model]:
     if any(type(obj) is not model for obj in objs):
         raise TypeError("insert() takes instances of one model.")
     return model.objects.bulk_create(objs)
+
+
+# --- unsaved instances without Model.__init__ ---------------------------------------------------
+
+# Per model: ({attname: default} of the fields whose default is a constant, [(attname, default
+# callable)], {attname}, {field name: field} of the forward relations).
+_NEW: dict[type[Model], tuple[dict, list, frozenset, dict]] = {}
+
+
+def _new_template(model: type[Model]) -> tuple[dict, list, frozenset, dict]:
+    if model not in _NEW:
+        if pre_init.has_listeners(model) or post_init.has_listeners(model):
+            raise TypeError(
+                f"{model.__name__} has init signal receivers: build it with {model.__name__}()."
+            )
+        fixed, made, relations = {}, [], {}
+        for f in model._meta.concrete_fields:
+            if f.has_default() and callable(f.default):
+                made.append((f.attname, f.default))
+            else:
+                fixed[f.attname] = f.get_default()
+            if f.is_relation:
+                relations[f.name] = (f, f.target_field.attname)
+        _NEW[model] = (fixed, made, frozenset(fixed) | {a for a, _ in made}, relations)
+    return _NEW[model]
+
+
+def new(model: type[Model], **values: object) -> Model:
+    """`model(**values)` for the intake's new rows, at a tenth of the CPU (~5 µs, not 35–60):
+    the instance Django's constructor makes (every column at its default, a related object's
+    id taken and the object cached, callable defaults called per instance), without the
+    constructor's per-field descriptor work. Takes concrete field names and attnames only,
+    like `bulk_create` rows; models with pre_init/post_init receivers are refused (their
+    receivers would not run)."""
+    fixed, made, attnames, relations = _new_template(model)
+    obj = model.__new__(model)
+    state = obj.__dict__
+    state.update(fixed)
+    for attname, make in made:
+        state[attname] = make()
+    obj._state = ModelState()
+    for name, value in values.items():
+        relation = relations.get(name)
+        if relation is not None:
+            field, target = relation
+            if value is not None and not isinstance(value, field.related_model):
+                raise ValueError(
+                    f"{model.__name__}.{name} must be a {field.related_model.__name__}, "
+                    f"not {type(value).__name__}."
+                )
+            if value is not None:  # as the relation's descriptor does
+                if obj._state.db is None:
+                    obj._state.db = router.db_for_write(model, instance=value)
+                if value._state.db is None:
+                    value._state.db = router.db_for_write(type(value), instance=obj)
+                if not router.allow_relation(value, obj):
+                    raise ValueError(f"{model.__name__}.{name}: the related object is elsewhere.")
+            state[field.attname] = None if value is None else getattr(value, target)
+            obj._state.fields_cache[name] = value
+        elif name in attnames:
+            state[name] = value
+        else:
+            raise TypeError(f"{model.__name__} has no field {name!r} to give a value.")
+    return obj
 
 
 # --- several models in one statement ------------------------------------------------------------

@@ -108,7 +108,8 @@ def notify(
         raise ValidationError({"return_request": "The return belongs to another order."})
 
     context = {"order": order, "shipment": shipment, "return_request": return_request}
-    email = CustomerEmail(
+    email = fastsql.new(
+        CustomerEmail,
         order=order,
         kind=kind,
         shipment=shipment,
@@ -289,7 +290,8 @@ def _event(
     **data: Any,
 ) -> None:
     order_id = order if isinstance(order, int) else order.pk
-    event = OrderEvent(
+    event = fastsql.new(
+        OrderEvent,
         order_id=order_id,
         kind=OrderEvent.Kind.EMAIL,
         actor=actor,

@@ -221,3 +221,89 @@ def test_rows_given_as_values_take_their_defaults_and_keep_their_order(world):
     ]
     with pytest.raises(ValueError, match="no column 'shipment'"):
         rows.add_rows(ShipmentLine, [{"shipment": 1}])
+
+
+# --- fastsql.new: the instance Model(**values) makes, without its constructor ------------------
+
+
+def _instance_state(obj) -> tuple[dict, dict, bool, object]:
+    values = {k: v for k, v in obj.__dict__.items() if k != "_state"}
+    return values, dict(obj._state.fields_cache), obj._state.adding, obj._state.db
+
+
+def test_new_makes_the_instance_the_constructor_makes(order, world, manager):
+    from decimal import Decimal
+
+    from orders.models import CustomerEmail, Shipment
+
+    unsaved = _new_order("SO-NEW-1")
+    cases = [
+        (Order, {k: v for k, v in unsaved.__dict__.items() if k not in ("_state", "id")}),
+        (
+            OrderLine,
+            {
+                "order": order,
+                "product": world.widget,
+                "quantity": 2,
+                "unit_price": Decimal("1.50"),
+                "allocated": 1,
+            },
+        ),
+        (OrderLine, {"order": unsaved, "product": world.gadget, "quantity": 1}),  # no id yet
+        (Shipment, {"order": order, "warehouse": world.chicago}),
+        (
+            CustomerEmail,
+            {
+                "order": order,
+                "kind": "order_received",
+                "shipment": None,
+                "return_request": None,
+                "to": "zoe@example.com",
+                "subject": "Hi",
+            },
+        ),
+        (
+            OrderEvent,
+            {
+                "order_id": order.pk,
+                "kind": "email",
+                "actor": manager,
+                "message": "Queued",
+                "data": {"email": 1},
+            },
+        ),
+        (OrderEvent, {"order": order, "kind": "note", "actor": None, "message": "x"}),
+    ]
+    for model, values in cases:
+        assert _instance_state(fastsql.new(model, **values)) == _instance_state(model(**values)), (
+            model
+        )
+
+
+def test_new_calls_callable_defaults_per_instance_and_checks_what_it_is_given(order, world):
+    from orders.models import Shipment
+
+    first = fastsql.new(Shipment, order=order, warehouse=world.chicago)
+    second = fastsql.new(Shipment, order=order, warehouse=world.chicago)
+    assert first.quotes == second.quotes == []
+    assert first.quotes is not second.quotes
+    with pytest.raises(TypeError, match="no field 'colour'"):
+        fastsql.new(Shipment, order=order, colour="red")
+    with pytest.raises(ValueError, match="Shipment.warehouse must be a Warehouse"):
+        fastsql.new(Shipment, order=order, warehouse=world.widget)
+
+
+def test_new_refuses_a_model_with_init_receivers(db):
+    from django.db.models.signals import post_init
+
+    from vendors.models import Carrier
+
+    def receiver(**_kwargs):
+        pass
+
+    post_init.connect(receiver, sender=Carrier)
+    try:
+        with pytest.raises(TypeError, match="init signal receivers"):
+            fastsql.new(Carrier, name="X")
+    finally:
+        post_init.disconnect(receiver, sender=Carrier)
