@@ -45,7 +45,7 @@ from inventory.models import (
     Warehouse,
 )
 from inventory.signals import stock_moved
-from opsportal.db import prepared_cursor
+from opsportal.db import int_array, prepared_cursor
 
 INSUFFICIENT_STOCK = "insufficient_stock"
 INVALID_STATUS = "invalid_status"
@@ -616,9 +616,9 @@ def _reserve_partial_sql(parsed: list[Line]) -> list[int]:
         cursor.execute(
             sql,
             [
-                [w for w, _, _ in parsed],
-                [p for _, p, _ in parsed],
-                [q for _, _, q in parsed],
+                int_array(w for w, _, _ in parsed),
+                int_array(p for _, p, _ in parsed),
+                int_array(q for _, _, q in parsed),
                 timezone.now(),
             ],
         )
@@ -653,9 +653,9 @@ def stock_reserve_ctes(*, lines: Iterable[Sequence[int]]) -> tuple[str, list]:
         merged[(warehouse_id, product_id)] += quantity
     table = connection.ops.quote_name(StockLevel._meta.db_table)
     return _RESERVE_EXACT_CTES.format(table=table), [
-        [w for w, _ in merged],
-        [p for _, p in merged],
-        list(merged.values()),
+        int_array(w for w, _ in merged),
+        int_array(p for _, p in merged),
+        int_array(merged.values()),
         timezone.now(),
     ]
 

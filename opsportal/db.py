@@ -17,7 +17,7 @@ values. The cursor is wrapped as Django wraps its own (execute wrappers see it).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -41,3 +41,10 @@ def prepared_cursor() -> Iterator[Any]:
         raw.prepare_threshold = 0  # prepared the first time: the statements here repeat
     with connection.make_cursor(psycopg.Cursor(raw)) as cursor:
         yield cursor
+
+
+def int_array(values: Iterable[int]) -> str:
+    """An array of integers as PostgreSQL's text literal ("{1,2,3}"), for a parameter the SQL
+    casts (`%s::bigint[]`). Given a list, psycopg works out the element type on every call
+    (~15 µs an array, and the hot path sends five); a string it passes on as it is."""
+    return "{" + ",".join(str(int(value)) for value in values) + "}"
