@@ -20,14 +20,12 @@ Message-ID header lets the receiving side drop such a duplicate.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import time
 from datetime import datetime, timedelta
 from email.utils import parseaddr
 from typing import Any
 
-import redis
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError
@@ -38,7 +36,6 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from inventory.services import INVALID_STATUS
-from opsportal import redis_client
 from opsportal.emails import MAX_BACKOFF_SECONDS as MAX_BACKOFF_SECONDS  # re-exported
 from opsportal.emails import Outcome, Result, backoff_seconds, is_transient
 from orders import fastsql
@@ -185,60 +182,33 @@ def enqueue(email_id: int) -> None:
 # --- the drain: one task sends what many commits queued -----------------------------------------
 #
 # Publishing a Celery task costs ~1.5 ms of CPU, as much as the rest of an order's intake SQL.
-# So a commit that queues an email only makes sure a drain task is due: `kick()` sets KICK_KEY
-# in Redis if it is absent (SET NX, one round trip) and only then publishes the drain task,
-# `CUSTOMER_EMAIL_DRAIN_DELAY` seconds ahead, so one task serves every commit of that window.
-# The drain deletes the key first and then reads the pending rows. A commit whose SET NX found
-# the key committed before the key's drain deleted it, so that drain's read sees its row.
-# Nothing depends on the key's expiry (it only bounds how long a lost task delays kicks; the
-# sweeper resends what such a task left). Each row is still claimed before it is sent.
-#
-# The key's value is the drain's ETA (epoch seconds; SET NX GET returns it to the kicks that
-# find it), and each process remembers the latest it knows: until then, less a margin for
-# clock skew between hosts, a drain is due that has not started, so a commit needs no round
-# trip to Redis at all (at 100 orders/s a process asks about 7 times a second, not 100). This
-# rests on a task never starting before its ETA (Celery's countdown); if a worker's clock ran
-# more than the margin ahead, a row could wait for the next kick or, at worst, the sweeper.
+# So a commit that queues an email only makes sure a drain task will start after it: `kick()`
+# publishes the drain task `CUSTOMER_EMAIL_DRAIN_DELAY` seconds ahead and the process remembers
+# until when that task has surely not started yet (its ETA, less a margin for clock skew between
+# hosts). A commit before then needs nothing more: that drain's read will see its row. So a
+# process publishes at most one drain per window (at 100 orders/s, 7 a second, not 100), and
+# asks nobody: no round trip per commit. With several processes several drains may serve one
+# window; each row is claimed before it is sent, so a row another drain holds is left to it and
+# a drain that finds nothing costs one query. This rests on a task never starting before its
+# ETA (Celery's countdown); if a worker's clock ran more than the margin ahead, a row could wait
+# for the next drain or, at worst, the sweeper (which also resends what a lost task left).
 
-KICK_KEY = "opsportal:orders:customer-email-drain"
-KICK_TTL_MS = 2_000
 DRAIN_BATCH = 50
 DRAIN_SECONDS = 60  # then the drain hands over to a new task (the hard limit is 120 s)
 KICK_SKEW_MARGIN = 0.1  # s: how much earlier than its ETA a drain might start on another host
-_due: dict[str, float] = {}  # "eta": the ETA (epoch s) of a drain this process knows is due
-_redis = redis_client.client
+_due: dict[str, float] = {}  # "until": epoch s before which this process's last drain waits
 
 
 def kick() -> None:
-    """Make sure a drain task runs after now (one publish per window, across processes)."""
+    """Make sure a drain task starts after now (one publish per window and process)."""
     from orders.email_tasks import customer_email_drain_task
 
     now = time.time()
-    if now < _due.get("eta", 0.0) - KICK_SKEW_MARGIN:
-        return  # a drain this process knows of has not started: it will see this commit
+    if now < _due.get("until", 0.0):
+        return  # the drain this process published last has not started: it will see this commit
     delay = settings.CUSTOMER_EMAIL_DRAIN_DELAY
-    try:
-        due = _redis().set(KICK_KEY, repr(now + delay), nx=True, px=KICK_TTL_MS, get=True)
-        if due is not None:
-            _remember(due)
-            return  # a drain is due and has not started reading: it will see this commit
-    except redis.RedisError:
-        logger.warning("Customer email kick: Redis unavailable, publishing the drain anyway")
-    try:
-        customer_email_drain_task.apply_async(countdown=delay)
-    except Exception:
-        # No task will come for this key: free it so the next commit tries again.
-        with contextlib.suppress(redis.RedisError):
-            _redis().delete(KICK_KEY)
-        raise
-    _due["eta"] = now + delay
-
-
-def _remember(due: bytes) -> None:
-    try:
-        _due["eta"] = float(due)
-    except ValueError:
-        _due.pop("eta", None)
+    customer_email_drain_task.apply_async(countdown=delay)
+    _due["until"] = now + delay - KICK_SKEW_MARGIN
 
 
 def drain(*, claim: str, now: datetime | None = None) -> int:
@@ -248,11 +218,6 @@ def drain(*, claim: str, now: datetime | None = None) -> int:
     left to it. Hands over to a new task after DRAIN_SECONDS."""
     from orders.email_tasks import customer_email_send_task
 
-    _due.clear()
-    try:
-        _redis().delete(KICK_KEY)  # before the read: see the module comment above
-    except redis.RedisError:
-        logger.warning("Customer email drain: Redis unavailable; later kicks may wait")
     deadline = time.monotonic() + DRAIN_SECONDS
     sent = 0
     while True:

@@ -276,75 +276,44 @@ def test_every_kind_renders_a_subject_text_and_html(kind):
 # --- the drain: one task for many commits ------------------------------------------------------
 
 
-@pytest.fixture
-def kick_key(redis_url):
-    client = notifications._redis()
-    client.delete(notifications.KICK_KEY)
-    yield client
-    client.delete(notifications.KICK_KEY)
-
-
-@pytest.mark.services
-def test_kicks_before_the_drain_reads_publish_one_task(kick_key):
-    with mock.patch("orders.email_tasks.customer_email_drain_task.apply_async") as publish:
-        for _ in range(5):
-            notifications.kick()
-        assert publish.call_count == 1
-        assert publish.call_args.kwargs == {"countdown": 0.25}
-        assert kick_key.exists(notifications.KICK_KEY)
-        notifications.drain(claim="drain-1")  # frees the key first, then reads
-        assert not kick_key.exists(notifications.KICK_KEY)
-        notifications.kick()  # a commit after the drain read asks for a new one
-        assert publish.call_count == 2
-
-
-@pytest.mark.services
-def test_a_process_that_knows_a_drain_is_due_skips_redis_until_near_its_eta(kick_key):
+def test_kicks_within_a_window_publish_one_drain_per_process():
     with (
         mock.patch("orders.email_tasks.customer_email_drain_task.apply_async") as publish,
         mock.patch("orders.notifications.time.time", return_value=1000.0) as clock,
-        mock.patch.object(kick_key, "set", wraps=kick_key.set) as set_key,
     ):
-        notifications.kick()  # publishes; the key holds the ETA, 1000.25
-        assert float(kick_key.get(notifications.KICK_KEY)) == 1000.25
-        clock.return_value = 1000.14
-        notifications.kick()  # before ETA - margin: no round trip
-        assert (publish.call_count, set_key.call_count) == (1, 1)
-        clock.return_value = 1000.16
-        notifications.kick()  # within the margin: asks Redis, finds the key, no publish
-        assert (publish.call_count, set_key.call_count) == (1, 2)
-
-        notifications._due.clear()  # another process: it learns the ETA from the key
-        clock.return_value = 1000.05
-        notifications.kick()
-        assert notifications._due["eta"] == 1000.25
+        for _ in range(5):
+            notifications.kick()  # the first publishes, 0.25 s ahead
         assert publish.call_count == 1
+        assert publish.call_args.kwargs == {"countdown": 0.25}
+        clock.return_value = 1000.14
+        notifications.kick()  # its drain surely has not started (ETA less the 0.1 s margin)
+        assert publish.call_count == 1
+        clock.return_value = 1000.16
+        notifications.kick()  # it may have: this commit gets a drain of its own
+        assert publish.call_count == 2
+        assert notifications._due["until"] == pytest.approx(1000.31)
 
-
-@pytest.mark.services
-def test_a_drain_that_started_makes_the_next_commit_ask_again(kick_key):
-    with mock.patch("orders.email_tasks.customer_email_drain_task.apply_async") as publish:
+        notifications._due.clear()  # another process knows of no drain: it publishes its own
         notifications.kick()
-        notifications.drain(claim="drain-1")
-        notifications.kick()
-    assert publish.call_count == 2
+        assert publish.call_count == 3
 
 
-@pytest.mark.services
-def test_a_failed_publish_frees_the_key_for_the_next_commit(kick_key):
+def test_a_failed_publish_is_not_remembered():
     from kombu.exceptions import OperationalError
 
     refused = OperationalError("broker down")
-    with (
-        mock.patch("orders.email_tasks.customer_email_drain_task.apply_async", side_effect=refused),
-        pytest.raises(OperationalError),
-    ):
-        notifications.kick()
-    assert not kick_key.exists(notifications.KICK_KEY)
+    with mock.patch(
+        "orders.email_tasks.customer_email_drain_task.apply_async", side_effect=refused
+    ) as publish:
+        for _ in range(2):
+            with pytest.raises(OperationalError):
+                notifications.kick()
+    assert publish.call_count == 2  # the next commit tries again
+    assert "until" not in notifications._due
 
 
 @pytest.mark.services
-def test_the_drain_sends_what_is_due_and_leaves_the_rest(kick_key, settings):
+def test_the_drain_sends_what_is_due_and_leaves_the_rest(settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     from django.core import mail
 
@@ -366,7 +335,7 @@ def test_the_drain_sends_what_is_due_and_leaves_the_rest(kick_key, settings):
 
 
 @pytest.mark.services
-def test_a_transient_error_in_the_drain_hands_the_row_to_its_own_retry(kick_key, settings):
+def test_a_transient_error_in_the_drain_hands_the_row_to_its_own_retry(settings):
     import smtplib
 
     email = notifications.notify(order=OrderFactory(), kind=Kind.ORDER_RECEIVED)
