@@ -25,6 +25,7 @@ The rules every function here keeps:
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
@@ -45,7 +46,7 @@ from inventory.models import (
     Warehouse,
 )
 from inventory.signals import stock_moved
-from opsportal.db import int_array, prepared_cursor
+from opsportal.db import prepared_cursor
 
 INSUFFICIENT_STOCK = "insufficient_stock"
 INVALID_STATUS = "invalid_status"
@@ -586,11 +587,14 @@ def stock_reserve_many(*, lines: Iterable[Sequence[int]], partial: bool = False)
 
 # The levels wanted, locked in primary-key order (the LockRows step runs after the sort, so
 # every caller takes them in the same order: no deadlock), with what each has available under
-# the lock. Only quoted model metadata is formatted into these statements.
+# the lock. The wanted lines are a VALUES list of their own length, not unnest() of arrays: the
+# statement is prepared once with a generic plan, which takes unnest() of a parameter for 100
+# rows and so hashed every stock level (a sequential scan per intake on catalogues up to some
+# 50,000 levels); VALUES tells the planner how many there are, and it looks each one up by its
+# unique index. Only quoted model metadata is formatted into these statements.
 _LOCKED_CTES = """
 want AS (
-    SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::integer[])
-        AS w(warehouse_id, product_id, quantity)
+    SELECT * FROM (VALUES {values}) AS w(warehouse_id, product_id, quantity)
 ), locked AS (
     SELECT s.id, w.quantity, s.on_hand - s.reserved - s.quarantined AS available
     FROM {table} s JOIN want w USING (warehouse_id, product_id)
@@ -610,17 +614,20 @@ RETURNING s.warehouse_id, s.product_id, LEAST(l.quantity, l.available)
 """  # noqa: S608 - constant text
 
 
+@functools.cache
+def _reserve_sql(template: str, lines: int) -> str:
+    """`template` for this many (warehouse, product, quantity) lines: one text per count, so
+    each count is prepared once."""
+    values = ", ".join(["(%s::bigint, %s::bigint, %s::integer)"] * lines)
+    table = connection.ops.quote_name(StockLevel._meta.db_table)
+    return template.format(table=table, values=values)
+
+
 def _reserve_partial_sql(parsed: list[Line]) -> list[int]:
-    sql = _RESERVE_PARTIAL_SQL.format(table=connection.ops.quote_name(StockLevel._meta.db_table))
     with prepared_cursor() as cursor:
         cursor.execute(
-            sql,
-            [
-                int_array(w for w, _, _ in parsed),
-                int_array(p for _, p, _ in parsed),
-                int_array(q for _, _, q in parsed),
-                timezone.now(),
-            ],
+            _reserve_sql(_RESERVE_PARTIAL_SQL, len(parsed)),
+            [*(value for line in parsed for value in line), timezone.now()],
         )
         got = {(w, p): units for w, p, units in cursor.fetchall()}
     return [got.get((w, p), 0) for w, p, _ in parsed]
@@ -651,11 +658,8 @@ def stock_reserve_ctes(*, lines: Iterable[Sequence[int]]) -> tuple[str, list]:
     merged: dict[tuple[int, int], int] = defaultdict(int)
     for warehouse_id, product_id, quantity in _lines(lines):
         merged[(warehouse_id, product_id)] += quantity
-    table = connection.ops.quote_name(StockLevel._meta.db_table)
-    return _RESERVE_EXACT_CTES.format(table=table), [
-        int_array(w for w, _ in merged),
-        int_array(p for _, p in merged),
-        int_array(merged.values()),
+    return _reserve_sql(_RESERVE_EXACT_CTES, len(merged)), [
+        *(value for key, quantity in merged.items() for value in (*key, quantity)),
         timezone.now(),
     ]
 

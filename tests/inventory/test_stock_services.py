@@ -495,3 +495,33 @@ def test_a_refusal_inside_the_callers_transaction_undoes_only_itself(stocked, wa
         assert _counters(stocked)[1] == 2
         assert services.stock_reserve(warehouse=warehouse, product=product, quantity=3) == 3
     assert _counters(stocked)[1] == 5
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("template", ["_RESERVE_PARTIAL_SQL", "_RESERVE_EXACT_CTES"])
+def test_the_prepared_reservation_plans_for_the_lines_it_has(db, template):
+    """The intake's reservation is prepared once with a generic plan. Its wanted lines must
+    reach the planner as that many rows (VALUES), not as unnest() of an array parameter, which
+    a generic plan takes for 100 rows and answers with a hash of every stock level."""
+    from django.db import connection
+
+    sql = services._reserve_sql(getattr(services, template), 3)
+    if template == "_RESERVE_EXACT_CTES":
+        sql = f"WITH {sql} SELECT 1"
+    with connection.cursor() as cursor:
+        cursor.execute("SET plan_cache_mode = force_generic_plan")
+        placeholders = sql.count("%s")
+        cursor.execute(
+            "PREPARE reserve_plan AS " + sql % tuple(f"${n}" for n in range(1, placeholders + 1))
+        )
+        try:
+            cursor.execute(
+                f"EXPLAIN EXECUTE reserve_plan({', '.join(['1'] * (placeholders - 1))}, now())"
+            )
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+        finally:
+            cursor.execute("DEALLOCATE reserve_plan")
+            cursor.execute("RESET plan_cache_mode")
+    assert "Values Scan" in plan
+    assert "rows=3 " in plan.split("Values Scan", 1)[1].split("\n", 1)[0]
+    assert "Function Scan" not in plan
