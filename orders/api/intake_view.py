@@ -30,6 +30,8 @@ from opsportal.authentication import TokenAuthentication
 _JSON = "application/json"
 _CONTENT_TYPES = {_JSON, "application/json; charset=utf-8", "application/json;charset=utf-8"}
 _ACCEPTED = {"", "*/*", _JSON}
+# Set in the WSGI environ by orders.api.intake_lane for a request it tried and passed on.
+LANE_DECLINED = "opsportal.intake_lane.declined"
 
 
 def with_fast_intake(view: Callable, viewset: type) -> Callable:
@@ -40,12 +42,13 @@ def with_fast_intake(view: Callable, viewset: type) -> Callable:
 
     @functools.wraps(view)  # keeps cls, actions, initkwargs, csrf_exempt: DRF's and ours
     def fast_view(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        if request.method == "POST":
+        if request.method == "POST" and not request.META.get(LANE_DECLINED):
             response = _fast_intake(request, rule, allow)
             if response is not None:
                 return response
         return view(request, *args, **kwargs)
 
+    fast_view.intake_rule = (rule, allow)  # for orders.api.intake_lane
     return fast_view
 
 
