@@ -8,8 +8,9 @@
 It starts a throwaway PostgreSQL and Redis (scripts/test-services.sh with its own state file
 and ports 54360/63860, so it never touches the test or development servers), migrates, seeds
 bench data (bench/seed.py), measures the queries of one intake in process, then starts
-gunicorn (2 sync workers by default: on this 2-core machine, where PostgreSQL shares the cores,
-3 measured ≈ 5% fewer orders/s; on 127.0.0.1, persistent database connections) and posts orders from
+the web server as the Procfile runs it, granian (2 workers of 1 thread each by default: on this
+2-core machine, where PostgreSQL shares the cores, 3 measured ≈ 5% fewer orders/s; on
+127.0.0.1, persistent database connections) and posts orders from
 CLIENTS concurrent clients. Each order is distinct and valid: 1–3 random distinct SKUs of the
 200 seeded, one unit each, and a random US postal code of the bundled data set, so orders
 spread over the three warehouses (the shape of `order_body()` below).
@@ -30,8 +31,8 @@ Load client (`--client`):
                  `order_body()` built from its values and posted once (it must get a 201).
   python         2 processes × CLIENTS/2 threads of http.client, `--orders` per run after a
                  300-order warm-up; latency measured per request in the client.
-Gunicorn's sync workers close the connection after each response, so both clients open a new
-connection per request. Any error (a response other than 201, a socket error) makes the
+`wrk` keeps its connections open (HTTP/1.1 keep-alive, as an order channel's client would);
+the Python client opens a new connection per request. Any error (a response other than 201, a socket error) makes the
 bench exit 1. The servers are stopped at the end however it ends. Note: the throwaway
 PostgreSQL runs with fsync and synchronous_commit off (as for tests), which flatters commit
 latency compared with a durable production setup. Orders/s here depend on what else the
@@ -106,7 +107,7 @@ def order_body(ref: str, n: int, skus: list[int], postal_code: str) -> dict:
 
 
 def _post_order(token: str, payload: bytes) -> tuple[int, bytes]:
-    """POST one order body to the bench's gunicorn on a new connection: (status, body)."""
+    """POST one order body to the bench's web server on a new connection: (status, body)."""
     conn = http.client.HTTPConnection("127.0.0.1", HTTP_PORT, timeout=30)
     try:
         conn.request(
@@ -418,7 +419,7 @@ def _wait_port(port: int, timeout: float = 30) -> None:
 def _wait_workers(workers: int, timeout: float = 120) -> float:
     """Seconds until `workers` concurrent GET / all get an answer (a redirect to the login page,
     which touches neither the database nor the static files manifest), so the warm-up does not
-    start while gunicorn workers still import Django."""
+    start while the web server's workers still import Django."""
     started = time.monotonic()
     answered: list[int] = []
 
@@ -439,7 +440,7 @@ def _wait_workers(workers: int, timeout: float = 120) -> float:
     for thread in pool:
         thread.join()
     if len(answered) < workers:
-        raise SystemExit(f"gunicorn did not answer {workers} requests within {timeout:.0f} s")
+        raise SystemExit(f"the server did not answer {workers} requests within {timeout:.0f} s")
     return time.monotonic() - started
 
 
@@ -451,7 +452,7 @@ def main() -> int:
         "--orders", type=int, default=3000, help="orders per measured run (python client)"
     )
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers (2-4)")
+    parser.add_argument("--workers", type=int, default=2, help="web server workers (2-4)")
     parser.add_argument("--clients", type=int, default=16)
     args = parser.parse_args()
     wrk = None
@@ -470,7 +471,7 @@ def main() -> int:
         "TEST_REDIS_PORT": REDIS_PORT,
     }
     python = sys.executable
-    gunicorn = None
+    server = None
     subprocess.run(["bash", str(SERVICES), "start"], env=base, check=True)  # noqa: S603
     try:
         services = _env_from_services(base)
@@ -492,16 +493,20 @@ def main() -> int:
             [python, "-m", "bench.seed", "--queries"], capture_output=True, text=True, **run
         )
         data = json.loads(seeded.stdout.strip().splitlines()[-1])
-        gunicorn = subprocess.Popen(  # noqa: S603
+        server = subprocess.Popen(  # noqa: S603
             [
-                python,
-                "-m",
-                "gunicorn",
+                str(Path(python).with_name("granian")),
+                "--interface",
+                "wsgi",
                 "opsportal.wsgi:application",
-                "-w",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(HTTP_PORT),
+                "--workers",
                 str(args.workers),
-                "-b",
-                f"127.0.0.1:{HTTP_PORT}",
+                "--blocking-threads",
+                "1",
                 "--log-level",
                 "warning",
             ],
@@ -510,7 +515,7 @@ def main() -> int:
             start_new_session=True,
         )
         _wait_port(HTTP_PORT)
-        print(f"gunicorn answers after {_wait_workers(args.workers):.1f} s", flush=True)
+        print(f"the server answers after {_wait_workers(args.workers):.1f} s", flush=True)
         if wrk is not None:
             results = _bench_wrk(args, wrk, data, services["DATABASE_URL"])
             shape = f"wrk, {args.runs} runs of {args.seconds} s"
@@ -521,7 +526,7 @@ def main() -> int:
         queries = data["queries"]
         print(
             f"\nintake over HTTP: median {median:.0f} orders/s "
-            f"({args.workers} gunicorn sync workers, {args.clients} clients, {shape}); "
+            f"(granian, {args.workers} workers, {args.clients} clients, {shape}); "
             f"queries per order (auth included): "
             f"{queries['1_line']} for 1 line, {queries['5_line']} for 5 lines"
         )
@@ -530,9 +535,9 @@ def main() -> int:
             return 1
         return 0
     finally:
-        if gunicorn is not None and gunicorn.poll() is None:
-            os.killpg(gunicorn.pid, signal.SIGTERM)
-            gunicorn.wait(timeout=30)
+        if server is not None and server.poll() is None:
+            os.killpg(server.pid, signal.SIGTERM)
+            server.wait(timeout=30)
         subprocess.run(["bash", str(SERVICES), "stop"], env=base, check=False)  # noqa: S603
 
 

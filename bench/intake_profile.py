@@ -26,7 +26,7 @@ import time
 
 import django
 
-# As bench/intake.py runs gunicorn: DEBUG off (no query log), quiet logs, no real email.
+# As bench/intake.py runs the web server: DEBUG off (no query log), quiet logs, no real email.
 for key, value in {
     "DJANGO_SETTINGS_MODULE": "opsportal.settings",
     "DEBUG": "off",
