@@ -173,13 +173,20 @@ def _columns(model: type[Model]) -> list[tuple[str, str, object]]:
     return _COLUMNS[model]
 
 
+_RELATIONS: dict[type[Model], tuple] = {}  # model → its concrete forward relations
+
+
 def _take_parent_ids(obj: Model) -> None:
     """A parent given to the constructor before it had an id: copy its id now."""
-    for field in obj._meta.concrete_fields:
-        if field.is_relation and getattr(obj, field.attname) is None and field.is_cached(obj):
+    model = type(obj)
+    if model not in _RELATIONS:
+        _RELATIONS[model] = tuple(f for f in model._meta.concrete_fields if f.is_relation)
+    state = obj.__dict__
+    for field in _RELATIONS[model]:
+        if state.get(field.attname) is None and field.is_cached(obj):
             parent = field.get_cached_value(obj)
             if parent is not None:
-                obj.__dict__[field.attname] = parent.pk
+                state[field.attname] = parent.pk
 
 
 def take_ids(counts: dict[type[Model], int], sequences: Sequence[str] = ()) -> tuple[str, list]:

@@ -134,3 +134,19 @@ def test_an_error_of_the_service_is_answered_by_drf(token, world, dispatches, mo
     assert response.status_code == 400
     assert response.json() == {"lines": ["No warehouse is active."]}
     assert dispatches.call_count == 1
+
+
+def test_the_fast_answer_is_written_byte_for_byte_as_drf_writes_it():
+    from decimal import Decimal
+
+    from rest_framework.renderers import JSONRenderer
+
+    tricky = {
+        "name": 'Zoë "Q" \\ 山田 🚚 \u2028 \u2029 /tab\tnew\nline\x01\x7f',
+        "n": [0, -1, 2**53, True, False, None],
+        "nested": {"empty": [], "obj": {}, "é": "ü"},
+    }
+    assert intake_view.render(tricky) == JSONRenderer().render(tricky)
+    assert intake_view.render({"price": Decimal("1.50")}) == JSONRenderer().render(
+        {"price": Decimal("1.50")}
+    )  # a value orjson cannot write: DRF's renderer writes it
