@@ -9,7 +9,8 @@ would send (tested side by side). Everything else goes to the DRF view untouched
 methods, session cookies (DRF tries SessionAuthentication first, with its CSRF check), any
 other Authorization, content type, Accept or query string, a bad token or role (DRF answers
 401/403), any body in doubt, and every error the service raises (DRF runs it again and answers
-400/409; an intake that fails changes nothing, so running it twice is safe).
+400/409; an intake that fails changes nothing, so running it twice is safe). In the web
+server, `orders.api.intake_lane` runs `_fast_intake` even earlier, ahead of Django's handler.
 """
 
 from __future__ import annotations
