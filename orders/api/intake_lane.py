@@ -35,7 +35,7 @@ from django.core.handlers.wsgi import WSGIHandler, WSGIRequest, get_script_name
 from django.middleware.clickjacking import XFrameOptionsMiddleware
 from django.middleware.common import CommonMiddleware
 from django.middleware.security import SecurityMiddleware
-from django.urls import resolve, reverse, set_script_prefix
+from django.urls import get_script_prefix, resolve, reverse, set_script_prefix
 
 from orders.api import intake_view
 
@@ -115,7 +115,8 @@ class IntakeLane:
         if not environ.get("HTTP_AUTHORIZATION", "").startswith("Token "):
             return False
         if self._path is None:
-            self._path = reverse("api:order-list")
+            # PATH_INFO has no script prefix (SCRIPT_NAME), which reverse() puts in front.
+            self._path = "/" + reverse("api:order-list")[len(get_script_prefix()) :]
             self._rule_allow = resolve(self._path).func.intake_rule
         return environ.get("PATH_INFO") == self._path
 

@@ -180,3 +180,17 @@ def test_with_other_middleware_the_lane_stays_off(token, stocked, handled, setti
 def test_the_projects_wsgi_application_has_the_lane_on():
     assert isinstance(wsgi.application, IntakeLane)
     assert wsgi.application.enabled
+
+
+def test_the_lane_takes_orders_under_a_script_prefix(token, stocked, handled):
+    from django.urls import set_script_prefix
+
+    set_script_prefix("/ops/")  # as a request under SCRIPT_NAME=/ops left it in this thread
+    try:
+        lane = IntakeLane(wsgi.django_application)
+        answer = Answer(lane, _environ(order_body("PREFIX-1"), token=token, SCRIPT_NAME="/ops"))
+    finally:
+        set_script_prefix("/")
+    assert answer.status == 201
+    assert handled.call_count == 0
+    assert answer.headers["Location"].startswith("/ops/api/v1/orders/")
