@@ -1,5 +1,5 @@
 """One Redis client per process for what the project keeps in Redis besides Celery's queues:
-the customer email drain key, label batch boards, worker heartbeats, the health check.
+label batch boards, worker heartbeats, the health check.
 
 `client(timeout=…)` is cached per REDIS_URL and timeout, so its connection pool is reused by
 every call (a new client per use would connect anew each time).

@@ -33,6 +33,15 @@ def insert(objs: Sequence[Model]) -> list[Model]:
     return model.objects.bulk_create(objs)
 
 
+_RELATIONS: dict[type[Model], tuple] = {}  # model → its concrete forward relations
+
+
+def _relations(model: type[Model]) -> tuple:
+    if model not in _RELATIONS:
+        _RELATIONS[model] = tuple(f for f in model._meta.concrete_fields if f.is_relation)
+    return _RELATIONS[model]
+
+
 # --- unsaved instances without Model.__init__ ---------------------------------------------------
 
 # Per model: ({attname: default} of the fields whose default is a constant, [(attname, default
@@ -46,14 +55,13 @@ def _new_template(model: type[Model]) -> tuple[dict, list, frozenset, dict]:
             raise TypeError(
                 f"{model.__name__} has init signal receivers: build it with {model.__name__}()."
             )
-        fixed, made, relations = {}, [], {}
+        fixed, made = {}, []
         for f in model._meta.concrete_fields:
             if f.has_default() and callable(f.default):
                 made.append((f.attname, f.default))
             else:
                 fixed[f.attname] = f.get_default()
-            if f.is_relation:
-                relations[f.name] = (f, f.target_field.attname)
+        relations = {f.name: (f, f.target_field.attname) for f in _relations(model)}
         _NEW[model] = (fixed, made, frozenset(fixed) | {a for a, _ in made}, relations)
     return _NEW[model]
 
@@ -173,16 +181,10 @@ def _columns(model: type[Model]) -> list[tuple[str, str, object]]:
     return _COLUMNS[model]
 
 
-_RELATIONS: dict[type[Model], tuple] = {}  # model → its concrete forward relations
-
-
 def _take_parent_ids(obj: Model) -> None:
     """A parent given to the constructor before it had an id: copy its id now."""
-    model = type(obj)
-    if model not in _RELATIONS:
-        _RELATIONS[model] = tuple(f for f in model._meta.concrete_fields if f.is_relation)
     state = obj.__dict__
-    for field in _RELATIONS[model]:
+    for field in _relations(type(obj)):
         if state.get(field.attname) is None and field.is_cached(obj):
             parent = field.get_cached_value(obj)
             if parent is not None:
